@@ -1,0 +1,78 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * Every environment variable of DESIGN.md, each with its parser. A service builds its config from the subset
+ * it needs (see `pick` in ./env), so each validates exactly what it reads.
+ */
+const port = (def: number) =>
+  z.coerce
+    .number({ invalid_type_error: 'must be a port number' })
+    .int('must be a whole number')
+    .min(1, 'must be a port number between 1 and 65535')
+    .max(65535, 'must be a port number between 1 and 65535')
+    .default(def);
+
+const url = (protocols: string[], what: string) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${what} URL (${protocols.map((p) => p + '//').join(' or ')}...)`);
+
+const ip = (family: 4 | 6) =>
+  z.string().refine((v) => isIP(v) === family, `must be an IPv${family} address`);
+
+const boolish = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .default('false')
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+export const fields = {
+  DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL'),
+  REDIS_URL: url(['redis:', 'rediss:'], 'Redis'),
+  API_HOST: z.string().min(1).default('0.0.0.0'),
+  API_PORT: port(8080),
+  API_HTTP_PORT: port(8081),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .describe('false, true, a hop count, or a list of trusted proxy addresses/subnets'),
+  PUBLIC_URL: url(['http:', 'https:'], 'http(s)').default('http://localhost:8080'),
+  REGISTRATION_ZONE: optionalString,
+  DNS_HOST: z.string().min(1).default('0.0.0.0'),
+  DNS_PORT: port(53),
+  DNS_METRICS_PORT: port(9153),
+  DNS_SECONDARIES: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((list) => list.every((a) => isIP(a.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')) !== 0), {
+      message: 'must be a comma-separated list of IP addresses (optionally with :port)',
+    }),
+  DNS_RRL: boolish.default('true'),
+  TUNNEL_IPV4: ip(4).optional(),
+  TUNNEL_IPV6: ip(6).optional(),
+  SMTP_URL: url(['smtp:', 'smtps:'], 'SMTP').default('smtp://localhost:1025'),
+  MAIL_FROM: z.string().min(3).default('ddns <noreply@localhost>'),
+  MAIL_HOST: z.string().min(1).default('mail.localhost'),
+  ACME_DIRECTORY_URL: url(['http:', 'https:'], 'http(s)').default(
+    'https://acme-staging-v02.api.letsencrypt.org/directory',
+  ),
+  ACME_CA_FILE: optionalString,
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
+  SECRETS_KEY: z.string().min(16, 'must be at least 16 characters'),
+  TLS_CERT_FILE: optionalString,
+  TLS_KEY_FILE: optionalString,
+  GATEWAY_EXPIRY_DAYS: z.coerce.number().int().min(0).default(0),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+} as const;
+
+export type FieldName = keyof typeof fields;

@@ -1,0 +1,269 @@
+/**
+ * The whole data model, as Kysely types. This file is the documentation of the database:
+ * every table, what each column holds and in which form. Migrations in ./migrations create exactly this.
+ *
+ * Conventions:
+ * - Names (zones, domains, record names) are stored lowercase, without the trailing dot.
+ * - Secrets are never stored: `*_hash` columns hold SHA-256 hex of random tokens, or argon2id PHC strings
+ *   for passwords. `*_enc` columns hold AES-256-GCM ciphertext made with SECRETS_KEY (see @ddns/secrets).
+ * - Record `content` is the presentation form of the RDATA, e.g.
+ *   A `192.0.2.1`, AAAA `2001:db8::1`, CNAME/NS `host.example.net`, TXT the raw text (unquoted, any length:
+ *   the DNS encoder splits it into 255-byte strings), MX `10 mail.example.net`,
+ *   SRV `10 5 5060 sip.example.net` (priority weight port target), CAA `0 issue "letsencrypt.org"`.
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** bigint columns come back from pg as strings. */
+type Int8 = ColumnType<string, string | number | bigint, string | number | bigint>;
+
+export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'MX' | 'NS' | 'SRV' | 'CAA';
+export const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'SRV', 'CAA'];
+
+export interface AccountsTable {
+  id: Generated<number>;
+  /** unique case-insensitively (index on lower(email)) */
+  email: string;
+  /** argon2id PHC string; null = no password login */
+  password_hash: string | null;
+  /** SHA-256 of the account API key (/api, lego httpreq) */
+  api_key_hash: string;
+  /** SHA-256 of the account-wide update token (DynDNS2, all the account's domains) */
+  update_token_hash: string;
+  /** account class: selects daily quotas */
+  class: Generated<string>;
+  is_admin: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export type ZoneKind = 'shared' | 'hosted';
+
+export interface ZonesTable {
+  id: Generated<number>;
+  name: string;
+  /** shared: users register names under it; hosted: one user's own domain */
+  kind: ZoneKind;
+  /** owner of a hosted zone */
+  account_id: number | null;
+  /** SOA serial, bumped by the change-feed trigger on every change inside the zone */
+  serial: Generated<Int8>;
+  /** SOA MNAME */
+  primary_ns: string;
+  /** SOA RNAME in name form (hostmaster.example.net) */
+  hostmaster: string;
+  refresh: Generated<number>;
+  retry: Generated<number>;
+  expire: Generated<number>;
+  /** SOA minimum = negative-caching TTL (RFC 2308) */
+  minimum: Generated<number>;
+  /** TTL of SOA and apex NS */
+  ttl: Generated<number>;
+  created_at: Generated<Timestamp>;
+}
+
+/** 0 = tunnelled (DNS answers TUNNEL_IPV4/6), 1 = direct (DNS answers the last ping address) */
+export type DomainMode = 0 | 1;
+
+export interface DomainsTable {
+  id: Generated<number>;
+  zone_id: number;
+  /** full name, e.g. `demo.gw.example.net` (for a hosted zone: the zone name itself) */
+  name: string;
+  account_id: number | null;
+  /** SHA-256 of the domain token (gateway token; also a DynDNS2 key for this domain only) */
+  token_hash: string | null;
+  reclamation_token_hash: string | null;
+  reclamation_expires_at: NullableTimestamp;
+  description: Generated<string>;
+  email: string | null;
+  email_verified: Generated<boolean>;
+  email_optout: Generated<boolean>;
+  /** null: an ordinary dynamic name answered from its records only; 0/1: a gateway (see DomainMode) */
+  mode: DomainMode | null;
+  last_ping_at: NullableTimestamp;
+  last_ping_ip4: string | null;
+  last_ping_ip6: string | null;
+  /** IPv6 LAN prefix set by the updater (`2001:db8:1:2::/64`) */
+  ipv6_prefix: string | null;
+  /** when an inactivity warning was e-mailed (gateway expiry) */
+  expiry_warned_at: NullableTimestamp;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface RecordsTable {
+  id: Generated<number>;
+  zone_id: number;
+  /** the domain the record belongs to (null for zone-level records such as apex NS and glue) */
+  domain_id: number | null;
+  name: string;
+  type: RecordType;
+  content: string;
+  ttl: Generated<number>;
+  /** AAAA only: fixed interface identifier (`::1:2:3:4`) rewritten onto the domain's LAN prefix */
+  ipv6_host_part: string | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+/** The DNS change feed. Appended by triggers on records, domains and zones in the writer's transaction. */
+export interface DnsChangesTable {
+  seq: Generated<Int8>;
+  zone_id: number;
+  zone_name: string;
+  /** the owner name that changed (the zone name for zone-level changes) */
+  name: string;
+  /** table that changed: records | domains | zones */
+  source: string;
+  /** INSERT | UPDATE | DELETE */
+  op: string;
+  changed_at: Generated<Timestamp>;
+}
+
+export interface UpdateLogTable {
+  id: Generated<Int8>;
+  account_id: number | null;
+  domain_id: number | null;
+  at: Generated<Timestamp>;
+  source_ip: string | null;
+  user_agent: string | null;
+  /** the hosts named in the request, comma separated */
+  hosts: string;
+  /** reply code(s): good, nochg, badauth, ... */
+  result: string;
+  detail: string | null;
+}
+
+export interface EmailVerificationsTable {
+  id: Generated<number>;
+  domain_id: number;
+  email: string;
+  /** SHA-256 of the secret in the link `PUBLIC_URL/verifyemail?s=<secret>` */
+  secret_hash: string;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  created_at: Generated<Timestamp>;
+}
+
+export type HealthState = 'new' | 'up' | 'down';
+
+export interface HealthChecksTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  ping_token_hash: string;
+  period_seconds: number;
+  grace_seconds: number;
+  last_ping_at: NullableTimestamp;
+  state: Generated<HealthState>;
+  state_changed_at: NullableTimestamp;
+  created_at: Generated<Timestamp>;
+}
+
+/** Records-API (seed 000) tokens from POST /api-token-auth. */
+export interface ApiTokensTable {
+  id: Generated<number>;
+  account_id: number;
+  token_hash: string;
+  created_at: Generated<Timestamp>;
+  last_used_at: NullableTimestamp;
+}
+
+/** Transactional outbox: jobs written with the change that causes them, moved to BullMQ by the relay. */
+export interface OutboxTable {
+  id: Generated<Int8>;
+  /** BullMQ queue name: email | certificates | sweeps */
+  queue: string;
+  job_name: string;
+  payload: ColumnType<unknown, string, string>;
+  /** idempotency key, used as the BullMQ jobId */
+  job_id: string;
+  created_at: Generated<Timestamp>;
+  relayed_at: NullableTimestamp;
+  attempts: Generated<number>;
+  last_error: string | null;
+}
+
+export interface MailDomainsTable {
+  id: Generated<number>;
+  zone_id: number;
+  account_id: number;
+  name: string;
+  created_at: Generated<Timestamp>;
+}
+
+export interface MailboxesTable {
+  id: Generated<number>;
+  mail_domain_id: number;
+  local_part: string;
+  /** full address, lowercase */
+  email: string;
+  /** `{ARGON2ID}$argon2id$...` (Dovecot-verifiable) */
+  password_hash: string;
+  quota_mb: Generated<number>;
+  active: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export interface DkimKeysTable {
+  id: Generated<number>;
+  mail_domain_id: number;
+  selector: string;
+  /** base64 DER SubjectPublicKeyInfo, as in the `p=` tag */
+  public_key: string;
+  private_key_enc: string;
+  active: Generated<boolean>;
+  created_at: Generated<Timestamp>;
+}
+
+export type CertificateSource = 'letsencrypt' | 'upload';
+
+export interface CertificatesTable {
+  id: Generated<number>;
+  hostname: string;
+  account_id: number | null;
+  mail_domain_id: number | null;
+  cert_pem: string;
+  chain_pem: string;
+  key_enc: string;
+  not_before: Timestamp;
+  not_after: Timestamp;
+  source: CertificateSource;
+  created_at: Generated<Timestamp>;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  zones: ZonesTable;
+  domains: DomainsTable;
+  records: RecordsTable;
+  dns_changes: DnsChangesTable;
+  update_log: UpdateLogTable;
+  email_verifications: EmailVerificationsTable;
+  health_checks: HealthChecksTable;
+  api_tokens: ApiTokensTable;
+  outbox: OutboxTable;
+  mail_domains: MailDomainsTable;
+  mailboxes: MailboxesTable;
+  dkim_keys: DkimKeysTable;
+  certificates: CertificatesTable;
+}
+
+export type Account = Selectable<AccountsTable>;
+export type NewAccount = Insertable<AccountsTable>;
+export type Zone = Selectable<ZonesTable>;
+export type NewZone = Insertable<ZonesTable>;
+export type Domain = Selectable<DomainsTable>;
+export type NewDomain = Insertable<DomainsTable>;
+export type DomainUpdate = Updateable<DomainsTable>;
+export type DnsRecord = Selectable<RecordsTable>;
+export type NewDnsRecord = Insertable<RecordsTable>;
+export type DnsChange = Selectable<DnsChangesTable>;
+export type UpdateLogEntry = Selectable<UpdateLogTable>;
+export type HealthCheck = Selectable<HealthChecksTable>;
+export type OutboxRow = Selectable<OutboxTable>;
+export type MailDomain = Selectable<MailDomainsTable>;
+export type Mailbox = Selectable<MailboxesTable>;
+export type DkimKey = Selectable<DkimKeysTable>;
+export type Certificate = Selectable<CertificatesTable>;

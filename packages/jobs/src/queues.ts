@@ -1,0 +1,34 @@
+/** The BullMQ queues and the data of their jobs: the contract between the api (producer) and the mailer. */
+export const QUEUES = {
+  email: 'email',
+  certificates: 'certificates',
+  sweeps: 'sweeps',
+} as const;
+export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
+
+export type EmailTemplate =
+  | 'reclamation-token'
+  | 'verify-email'
+  | 'gateway-expiry-warning'
+  | 'healthcheck-down'
+  | 'healthcheck-up';
+
+/** An e-mail job: the worker renders `template` with `vars` and sends it to `to`. */
+export interface EmailJob {
+  to: string;
+  template: EmailTemplate;
+  vars: Record<string, string>;
+}
+
+/** Issue (or renew) a certificate for `hostname` by ACME DNS-01 through our own DNS. */
+export interface CertificateJob {
+  hostname: string;
+  accountId: number | null;
+  mailDomainId: number | null;
+}
+
+export interface JobPayloads {
+  email: EmailJob;
+  certificates: CertificateJob;
+  sweeps: Record<string, never>;
+}

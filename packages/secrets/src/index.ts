@@ -1,0 +1,3 @@
+export * from './tokens';
+export * from './passwords';
+export * from './encryption';

@@ -1,0 +1,17 @@
+import type { Db } from '@ddns/db';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ApiConfig } from './config';
+
+/** Everything a surface needs, created once in main.ts (or by a test) and handed to createApp. */
+export interface ApiDeps {
+  config: ApiConfig;
+  db: Db;
+  /** for rate limits, quotas, lockouts; commands fail fast while Redis is down */
+  redis: Redis;
+  /** prefix for every Redis key and BullMQ queue of this deployment (tests use a unique one) */
+  redisPrefix: string;
+  logger: Logger;
+  metrics: Registry;
+}

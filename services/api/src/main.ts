@@ -1,0 +1,40 @@
+import { loadConfigOrExit } from '@ddns/config';
+import { createDb } from '@ddns/db';
+import { DEFAULT_BULL_PREFIX } from '@ddns/jobs';
+import { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createApp } from './app';
+import { apiConfigSchema } from './config';
+import { createLogger } from './logger';
+import { startServers } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(apiConfigSchema);
+  const logger = createLogger(config.LOG_LEVEL, 'api');
+  const db = createDb(config.DATABASE_URL, { applicationName: 'ddns-api' });
+  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const app = createApp({ config, db, redis, redisPrefix: DEFAULT_BULL_PREFIX, logger, metrics });
+  const servers = await startServers(app, config, logger);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
+    await servers.close();
+    await db.destroy().catch(() => undefined);
+    redis.disconnect();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`api: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../../deps';
+
+/** Not built yet: see the open issue for this surface. */
+export function accountApiRoutes(_deps: ApiDeps): Router {
+  return Router();
+}

@@ -1,0 +1,16 @@
+import { pick } from '@ddns/config';
+import type { z } from 'zod';
+
+export const mailerConfigSchema = pick(
+  'DATABASE_URL',
+  'REDIS_URL',
+  'PUBLIC_URL',
+  'SMTP_URL',
+  'MAIL_FROM',
+  'ACME_DIRECTORY_URL',
+  'ACME_CA_FILE',
+  'SECRETS_KEY',
+  'GATEWAY_EXPIRY_DAYS',
+  'LOG_LEVEL',
+);
+export type MailerConfig = z.infer<typeof mailerConfigSchema>;

@@ -1,0 +1,31 @@
+import { loadConfigOrExit } from '@ddns/config';
+import { createDb } from '@ddns/db';
+import { DEFAULT_BULL_PREFIX } from '@ddns/jobs';
+import pino from 'pino';
+import { mailerConfigSchema } from './config';
+import { startMailer } from './worker';
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(mailerConfigSchema);
+  const logger = pino({ name: 'mailer', level: config.LOG_LEVEL });
+  const db = createDb(config.DATABASE_URL, { max: 4, applicationName: 'ddns-mailer' });
+  const mailer = await startMailer({ config, db, logger, prefix: DEFAULT_BULL_PREFIX });
+  logger.info('mailer consuming queues');
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing running jobs');
+    await mailer.stop();
+    await db.destroy();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`mailer: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,55 @@
+import type { EmailTemplate } from '@ddns/jobs';
+
+export interface RenderedEmail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+type Template = (v: Record<string, string>) => { subject: string; lines: string[]; link?: string };
+
+const TEMPLATES: Record<EmailTemplate, Template> = {
+  'reclamation-token': (v) => ({
+    subject: `Reclaim ${v.name ?? 'your domain'}`,
+    lines: [
+      `Someone asked to reclaim the domain ${v.name ?? ''}.`,
+      `Reclamation token: ${v.token ?? ''}`,
+      'It is valid for 24 hours and works once. If this was not you, ignore this message.',
+    ],
+  }),
+  'verify-email': (v) => ({
+    subject: `Confirm your e-mail address for ${v.name ?? 'your domain'}`,
+    lines: [`Please confirm that this address belongs to the owner of ${v.name ?? ''}:`],
+    link: v.link,
+  }),
+  'gateway-expiry-warning': (v) => ({
+    subject: `${v.name ?? 'Your domain'} will be released`,
+    lines: [
+      `Your gateway ${v.name ?? ''} has not checked in since ${v.lastPing ?? 'a long time'}.`,
+      `Unless it pings again, the name will be released on ${v.releaseAt ?? 'soon'}.`,
+    ],
+  }),
+  'healthcheck-down': (v) => ({
+    subject: `Health check "${v.check ?? ''}" is DOWN`,
+    lines: [`The health check "${v.check ?? ''}" has not been pinged since ${v.lastPing ?? 'it was created'}.`],
+  }),
+  'healthcheck-up': (v) => ({
+    subject: `Health check "${v.check ?? ''}" is up again`,
+    lines: [`The health check "${v.check ?? ''}" was pinged again at ${v.lastPing ?? 'now'}.`],
+  }),
+};
+
+export function renderEmail(template: EmailTemplate, vars: Record<string, string>): RenderedEmail {
+  const t = TEMPLATES[template];
+  if (!t) throw new Error(`unknown e-mail template ${template}`);
+  const { subject, lines, link } = t(vars);
+  const text = [...lines, ...(link ? ['', link] : [])].join('\n') + '\n';
+  const html =
+    `<!doctype html><html><body>${lines.map((l) => `<p>${esc(l)}</p>`).join('')}` +
+    (link ? `<p><a href="${esc(link)}">${esc(link)}</a></p>` : '') +
+    '</body></html>';
+  return { subject, text, html };
+}
