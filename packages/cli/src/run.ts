@@ -19,7 +19,10 @@ export interface CliIo {
   err: (s: string) => void;
 }
 
-const stdio: CliIo = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+const stdio: CliIo = {
+  out: (s) => process.stdout.write(s + '\n'),
+  err: (s) => process.stderr.write(s + '\n'),
+};
 
 /** Runs one CLI command; returns the exit code. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo = stdio): Promise<number> {
@@ -98,7 +101,11 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo =
       print(
         list,
         list.length
-          ? list.map((a) => `${a.id}\t${a.email}\t${a.class}${a.admin ? '\tadmin' : ''}\t${a.domains} domain(s)`).join('\n')
+          ? list
+              .map(
+                (a) => `${a.id}\t${a.email}\t${a.class}${a.admin ? '\tadmin' : ''}\t${a.domains} domain(s)`,
+              )
+              .join('\n')
           : 'no accounts',
       );
     } else if (cmd === 'account rotate-key') {

@@ -17,7 +17,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses env; throws ConfigError with one line per wrong or missing variable. Empty strings count as unset. */
-export function parseConfig<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+export function parseConfig<T extends z.ZodTypeAny>(
+  schema: T,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<T> {
   const cleaned: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) cleaned[k] = v === '' ? undefined : v;
   const r = schema.safeParse(cleaned);
@@ -25,7 +28,8 @@ export function parseConfig<T extends z.ZodTypeAny>(schema: T, env: NodeJS.Proce
   const problems = r.error.issues.map((i) => {
     const name = String(i.path[0] ?? '?');
     const got = env[name];
-    const msg = got === undefined || got === '' ? (i.code === 'invalid_type' ? 'is required' : i.message) : i.message;
+    const msg =
+      got === undefined || got === '' ? (i.code === 'invalid_type' ? 'is required' : i.message) : i.message;
     const show = got !== undefined && got !== '' && !/SECRET|KEY|PASSWORD|_URL/.test(name);
     return `config: ${name} ${msg}${show ? ` (got "${got}")` : ''}`;
   });
@@ -33,7 +37,10 @@ export function parseConfig<T extends z.ZodTypeAny>(schema: T, env: NodeJS.Proce
 }
 
 /** For a service's entry point: parse, or print one line per problem to stderr and exit 1. */
-export function loadConfigOrExit<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv = process.env): z.infer<T> {
+export function loadConfigOrExit<T extends z.ZodTypeAny>(
+  schema: T,
+  env: NodeJS.ProcessEnv = process.env,
+): z.infer<T> {
   try {
     return parseConfig(schema, env);
   } catch (err) {

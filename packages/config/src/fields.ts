@@ -14,16 +14,18 @@ const port = (def: number) =>
     .default(def);
 
 const url = (protocols: string[], what: string) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a ${what} URL (${protocols.map((p) => p + '//').join(' or ')}...)`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a ${what} URL (${protocols.map((p) => p + '//').join(' or ')}...)`,
+  );
 
-const ip = (family: 4 | 6) =>
-  z.string().refine((v) => isIP(v) === family, `must be an IPv${family} address`);
+const ip = (family: 4 | 6) => z.string().refine((v) => isIP(v) === family, `must be an IPv${family} address`);
 
 const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])

@@ -13,10 +13,12 @@
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** a timestamp with a database default (optional on insert) */
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-/** bigint columns come back from pg as strings. */
-type Int8 = ColumnType<string, string | number | bigint, string | number | bigint>;
+/** bigint columns (with a database default: bigserial, serial counters) come back from pg as strings. */
+type DefaultInt8 = ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
 
 export type RecordType = 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'MX' | 'NS' | 'SRV' | 'CAA';
 export const RECORD_TYPES: readonly RecordType[] = ['A', 'AAAA', 'CNAME', 'TXT', 'MX', 'NS', 'SRV', 'CAA'];
@@ -34,7 +36,7 @@ export interface AccountsTable {
   /** account class: selects daily quotas */
   class: Generated<string>;
   is_admin: Generated<boolean>;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export type ZoneKind = 'shared' | 'hosted';
@@ -47,7 +49,7 @@ export interface ZonesTable {
   /** owner of a hosted zone */
   account_id: number | null;
   /** SOA serial, bumped by the change-feed trigger on every change inside the zone */
-  serial: Generated<Int8>;
+  serial: DefaultInt8;
   /** SOA MNAME */
   primary_ns: string;
   /** SOA RNAME in name form (hostmaster.example.net) */
@@ -59,7 +61,7 @@ export interface ZonesTable {
   minimum: Generated<number>;
   /** TTL of SOA and apex NS */
   ttl: Generated<number>;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 /** 0 = tunnelled (DNS answers TUNNEL_IPV4/6), 1 = direct (DNS answers the last ping address) */
@@ -88,8 +90,8 @@ export interface DomainsTable {
   ipv6_prefix: string | null;
   /** when an inactivity warning was e-mailed (gateway expiry) */
   expiry_warned_at: NullableTimestamp;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
 }
 
 export interface RecordsTable {
@@ -103,13 +105,13 @@ export interface RecordsTable {
   ttl: Generated<number>;
   /** AAAA only: fixed interface identifier (`::1:2:3:4`) rewritten onto the domain's LAN prefix */
   ipv6_host_part: string | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
+  updated_at: DefaultTimestamp;
 }
 
 /** The DNS change feed. Appended by triggers on records, domains and zones in the writer's transaction. */
 export interface DnsChangesTable {
-  seq: Generated<Int8>;
+  seq: DefaultInt8;
   zone_id: number;
   zone_name: string;
   /** the owner name that changed (the zone name for zone-level changes) */
@@ -118,14 +120,14 @@ export interface DnsChangesTable {
   source: string;
   /** INSERT | UPDATE | DELETE */
   op: string;
-  changed_at: Generated<Timestamp>;
+  changed_at: DefaultTimestamp;
 }
 
 export interface UpdateLogTable {
-  id: Generated<Int8>;
+  id: DefaultInt8;
   account_id: number | null;
   domain_id: number | null;
-  at: Generated<Timestamp>;
+  at: DefaultTimestamp;
   source_ip: string | null;
   user_agent: string | null;
   /** the hosts named in the request, comma separated */
@@ -143,7 +145,7 @@ export interface EmailVerificationsTable {
   secret_hash: string;
   expires_at: Timestamp;
   used_at: NullableTimestamp;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export type HealthState = 'new' | 'up' | 'down';
@@ -158,7 +160,7 @@ export interface HealthChecksTable {
   last_ping_at: NullableTimestamp;
   state: Generated<HealthState>;
   state_changed_at: NullableTimestamp;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 /** Records-API (seed 000) tokens from POST /api-token-auth. */
@@ -166,20 +168,20 @@ export interface ApiTokensTable {
   id: Generated<number>;
   account_id: number;
   token_hash: string;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
   last_used_at: NullableTimestamp;
 }
 
 /** Transactional outbox: jobs written with the change that causes them, moved to BullMQ by the relay. */
 export interface OutboxTable {
-  id: Generated<Int8>;
+  id: DefaultInt8;
   /** BullMQ queue name: email | certificates | sweeps */
   queue: string;
   job_name: string;
   payload: ColumnType<unknown, string, string>;
   /** idempotency key, used as the BullMQ jobId */
   job_id: string;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
   relayed_at: NullableTimestamp;
   attempts: Generated<number>;
   last_error: string | null;
@@ -190,7 +192,7 @@ export interface MailDomainsTable {
   zone_id: number;
   account_id: number;
   name: string;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export interface MailboxesTable {
@@ -203,7 +205,7 @@ export interface MailboxesTable {
   password_hash: string;
   quota_mb: Generated<number>;
   active: Generated<boolean>;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export interface DkimKeysTable {
@@ -214,7 +216,7 @@ export interface DkimKeysTable {
   public_key: string;
   private_key_enc: string;
   active: Generated<boolean>;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export type CertificateSource = 'letsencrypt' | 'upload';
@@ -230,7 +232,7 @@ export interface CertificatesTable {
   not_before: Timestamp;
   not_after: Timestamp;
   source: CertificateSource;
-  created_at: Generated<Timestamp>;
+  created_at: DefaultTimestamp;
 }
 
 export interface Database {

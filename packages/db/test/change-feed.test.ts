@@ -28,7 +28,12 @@ test('a record write appends to the feed, bumps the zone serial and wakes a list
   const start = await currentFeedSeq(pool);
   await pool.end();
   const got: FeedChange[] = [];
-  const feed = new ChangeFeed({ url: t.url, afterSeq: start, onChanges: (c) => void got.push(...c), pollMs: 60_000 });
+  const feed = new ChangeFeed({
+    url: t.url,
+    afterSeq: start,
+    onChanges: (c: FeedChange[]) => void got.push(...c),
+    pollMs: 60_000,
+  });
   await feed.start();
   try {
     await t.db
@@ -36,8 +41,17 @@ test('a record write appends to the feed, bumps the zone serial and wakes a list
       .values({ zone_id: zone.id, name: 'host.feed.test', type: 'A', content: '192.0.2.1' })
       .execute();
     await waitFor(() => got.length === 1); // the NOTIFY, not the (one-minute) poll, delivered it
-    expect(got[0]).toMatchObject({ zoneName: 'feed.test', name: 'host.feed.test', source: 'records', op: 'INSERT' });
-    const after = await t.db.selectFrom('zones').select('serial').where('id', '=', zone.id).executeTakeFirstOrThrow();
+    expect(got[0]).toMatchObject({
+      zoneName: 'feed.test',
+      name: 'host.feed.test',
+      source: 'records',
+      op: 'INSERT',
+    });
+    const after = await t.db
+      .selectFrom('zones')
+      .select('serial')
+      .where('id', '=', zone.id)
+      .executeTakeFirstOrThrow();
     expect(BigInt(after.serial)).toBeGreaterThan(BigInt(zone.serial));
   } finally {
     await feed.stop();
@@ -45,22 +59,38 @@ test('a record write appends to the feed, bumps the zone serial and wakes a list
 });
 
 test('a rolled-back write leaves no change and the feed moves past its hole', async () => {
-  const zone = await t.db.selectFrom('zones').selectAll().where('name', '=', 'feed.test').executeTakeFirstOrThrow();
+  const zone = await t.db
+    .selectFrom('zones')
+    .selectAll()
+    .where('name', '=', 'feed.test')
+    .executeTakeFirstOrThrow();
   const pool = createPool(t.url, { max: 1 });
   const start = await currentFeedSeq(pool);
   await pool.end();
   const got: FeedChange[] = [];
-  const feed = new ChangeFeed({ url: t.url, afterSeq: start, onChanges: (c) => void got.push(...c), gapTimeoutMs: 50, pollMs: 20 });
+  const feed = new ChangeFeed({
+    url: t.url,
+    afterSeq: start,
+    onChanges: (c: FeedChange[]) => void got.push(...c),
+    gapTimeoutMs: 50,
+    pollMs: 20,
+  });
   await feed.start();
   try {
     await t.db
       .transaction()
       .execute(async (trx) => {
-        await trx.insertInto('records').values({ zone_id: zone.id, name: 'gone.feed.test', type: 'A', content: '192.0.2.9' }).execute();
+        await trx
+          .insertInto('records')
+          .values({ zone_id: zone.id, name: 'gone.feed.test', type: 'A', content: '192.0.2.9' })
+          .execute();
         throw new Error('rollback');
       })
       .catch(() => undefined);
-    await t.db.insertInto('records').values({ zone_id: zone.id, name: 'kept.feed.test', type: 'A', content: '192.0.2.2' }).execute();
+    await t.db
+      .insertInto('records')
+      .values({ zone_id: zone.id, name: 'kept.feed.test', type: 'A', content: '192.0.2.2' })
+      .execute();
     await waitFor(() => got.length === 1);
     expect(got.map((c) => c.name)).toEqual(['kept.feed.test']);
     await waitFor(() => feed.position >= got[0]!.seq);

@@ -7,11 +7,7 @@ export const QUEUES = {
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export type EmailTemplate =
-  | 'reclamation-token'
-  | 'verify-email'
-  | 'gateway-expiry-warning'
-  | 'healthcheck-down'
-  | 'healthcheck-up';
+  'reclamation-token' | 'verify-email' | 'gateway-expiry-warning' | 'healthcheck-down' | 'healthcheck-up';
 
 /** An e-mail job: the worker renders `template` with `vars` and sends it to `to`. */
 export interface EmailJob {

@@ -43,7 +43,9 @@ export function checkContent(type: RecordType, raw: string): ContentCheck {
       const [pref, host, ...rest] = v.split(/\s+/);
       if (rest.length || !u16(pref)) return bad('MX content must be "<preference 0-65535> <host name>"');
       const t = target(host);
-      return t ? { ok: true, content: `${Number(pref)} ${t}` } : bad(`MX target "${host ?? ''}" is not a host name`);
+      return t
+        ? { ok: true, content: `${Number(pref)} ${t}` }
+        : bad(`MX target "${host ?? ''}" is not a host name`);
     }
     case 'SRV': {
       const [prio, weight, port, host, ...rest] = v.split(/\s+/);
@@ -72,7 +74,7 @@ export function canonicalIPv6(addr: string): string {
   // longest run of zeros (length ≥ 2) becomes ::
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -96,7 +98,9 @@ export function expandIPv6(addr: string): number[] | null {
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
   if (v4) {
     const o = v4[1]!.split('.').map(Number);
-    a = a.slice(0, -v4[1]!.length) + `${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
+    a =
+      a.slice(0, -v4[1]!.length) +
+      `${((o[0]! << 8) | o[1]!).toString(16)}:${((o[2]! << 8) | o[3]!).toString(16)}`;
   }
   const [head, tail] = a.split('::') as [string, string | undefined];
   const h = head ? head.split(':') : [];

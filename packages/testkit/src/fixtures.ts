@@ -9,7 +9,10 @@ export function sharedZone(db: Db, name = 'dyn.test'): Promise<Zone> {
 }
 
 /** A fresh account with a password (`password123`). */
-export function account(db: Db, over: { email?: string; admin?: boolean; class?: string } = {}): Promise<CreatedAccount> {
+export function account(
+  db: Db,
+  over: { email?: string; admin?: boolean; class?: string } = {},
+): Promise<CreatedAccount> {
   n += 1;
   return createAccount(db, {
     email: over.email ?? `user${n}-${process.pid}@example.com`,

@@ -43,7 +43,8 @@ export function createApp(deps: ApiDeps): Express {
     res.status(404).type('text/plain').send('not found\n');
   });
   const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
-    const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+    const status =
+      (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       res.status(status).type('text/plain').send('bad request\n');
       return;

@@ -6,7 +6,13 @@ export function createLogger(level: string, name = 'api'): Logger {
     name,
     level,
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["auth-token"]', 'req.headers.cookie', '*.password', '*.token'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["auth-token"]',
+        'req.headers.cookie',
+        '*.password',
+        '*.token',
+      ],
       censor: '[redacted]',
     },
   });

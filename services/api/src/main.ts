@@ -12,7 +12,11 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(apiConfigSchema);
   const logger = createLogger(config.LOG_LEVEL, 'api');
   const db = createDb(config.DATABASE_URL, { applicationName: 'ddns-api' });
-  const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  const redis = new Redis(config.REDIS_URL, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+  });
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });

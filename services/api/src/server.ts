@@ -62,11 +62,16 @@ export async function startServers(app: Express, config: ApiConfig, logger: Logg
   watchFile(keyFile, { interval: 2000 }, reload);
   const plain = http.createServer((req, res) => {
     if (isPlainHttpPath(req.url)) return app(req, res);
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('only the updater paths answer over plain HTTP; use HTTPS\n');
+    res
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('only the updater paths answer over plain HTTP; use HTTPS\n');
   });
   await listen(main, config.API_PORT, config.API_HOST);
   await listen(plain, config.API_HTTP_PORT, config.API_HOST);
-  logger.info({ https: config.API_PORT, http: config.API_HTTP_PORT }, 'api listening (https + plain http for updaters)');
+  logger.info(
+    { https: config.API_PORT, http: config.API_HTTP_PORT },
+    'api listening (https + plain http for updaters)',
+  );
   return {
     main,
     plain,

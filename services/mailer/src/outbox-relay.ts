@@ -72,7 +72,9 @@ export class OutboxRelay {
     }
     this.running = this.relayPending()
       .then(() => undefined)
-      .catch((err: unknown) => this.o.logger.warn({ err: (err as Error).message }, 'outbox relay pass failed'))
+      .catch((err: unknown) =>
+        this.o.logger.warn({ err: (err as Error).message }, 'outbox relay pass failed'),
+      )
       .finally(() => {
         this.running = null;
         if (this.again) {
@@ -111,7 +113,11 @@ export class OutboxRelay {
             .execute();
           return moved;
         }
-        await this.o.db.updateTable('outbox').set({ relayed_at: new Date() }).where('id', '=', row.id).execute();
+        await this.o.db
+          .updateTable('outbox')
+          .set({ relayed_at: new Date() })
+          .where('id', '=', row.id)
+          .execute();
         moved++;
       }
     }

@@ -34,7 +34,9 @@ const TEMPLATES: Record<EmailTemplate, Template> = {
   }),
   'healthcheck-down': (v) => ({
     subject: `Health check "${v.check ?? ''}" is DOWN`,
-    lines: [`The health check "${v.check ?? ''}" has not been pinged since ${v.lastPing ?? 'it was created'}.`],
+    lines: [
+      `The health check "${v.check ?? ''}" has not been pinged since ${v.lastPing ?? 'it was created'}.`,
+    ],
   }),
   'healthcheck-up': (v) => ({
     subject: `Health check "${v.check ?? ''}" is up again`,

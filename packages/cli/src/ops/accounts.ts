@@ -74,7 +74,7 @@ export async function listAccounts(db: Db): Promise<AccountSummary[]> {
     class: r.class,
     admin: r.is_admin,
     domains: Number(r.domains),
-    createdAt: new Date(r.created_at as unknown as string).toISOString(),
+    createdAt: r.created_at.toISOString(),
   }));
 }
 

@@ -15,7 +15,10 @@ export interface CreatedDomain {
  * Registers NAME for an account: under the longest shared zone that contains it, or, when no zone contains
  * it, as a new hosted zone of the account (the domain is then the zone apex).
  */
-export async function addDomain(db: Db, input: { name: string; accountEmail: string }): Promise<CreatedDomain> {
+export async function addDomain(
+  db: Db,
+  input: { name: string; accountEmail: string },
+): Promise<CreatedDomain> {
   const name = normalizeName(input.name);
   if (!isHostname(name)) throw new OpError(`"${input.name}" is not a valid domain name`);
   const accountId = await findAccountId(db, input.accountEmail);
@@ -29,7 +32,13 @@ export async function addDomain(db: Db, input: { name: string; accountEmail: str
   const token = newUuidToken();
   const row = await db
     .insertInto('domains')
-    .values({ zone_id: zone.id, name, account_id: accountId, token_hash: hashToken(token), description: name })
+    .values({
+      zone_id: zone.id,
+      name,
+      account_id: accountId,
+      token_hash: hashToken(token),
+      description: name,
+    })
     .returning(['id', 'name'])
     .executeTakeFirstOrThrow();
   return { id: row.id, name: row.name, token };

@@ -61,7 +61,13 @@ export async function addZone(db: Db, input: AddZoneInput): Promise<Zone> {
       if (n.ip && isInZone(n.host, name)) {
         await trx
           .insertInto('records')
-          .values({ zone_id: zone.id, name: n.host, type: isIP(n.ip) === 4 ? 'A' : 'AAAA', content: n.ip, ttl: zone.ttl })
+          .values({
+            zone_id: zone.id,
+            name: n.host,
+            type: isIP(n.ip) === 4 ? 'A' : 'AAAA',
+            content: n.ip,
+            ttl: zone.ttl,
+          })
           .execute();
       }
     }

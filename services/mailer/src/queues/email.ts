@@ -11,7 +11,14 @@ export function emailProcessor(transport: Transporter, from: string) {
   return async (job: Job<EmailJob>): Promise<{ messageId: string }> => {
     const mail = renderEmail(job.data.template, job.data.vars);
     const messageId = `<${job.id ?? job.name}@ddns>`;
-    await transport.sendMail({ from, to: job.data.to, subject: mail.subject, text: mail.text, html: mail.html, messageId });
+    await transport.sendMail({
+      from,
+      to: job.data.to,
+      subject: mail.subject,
+      text: mail.text,
+      html: mail.html,
+      messageId,
+    });
     return { messageId };
   };
 }

@@ -23,7 +23,10 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** Checks Postgres and Redis; each failure is reported with its reason. Never throws. */
-export async function checkReadiness(deps: Pick<ApiDeps, 'db' | 'redis'>, timeoutMs = 2000): Promise<ReadinessReport> {
+export async function checkReadiness(
+  deps: Pick<ApiDeps, 'db' | 'redis'>,
+  timeoutMs = 2000,
+): Promise<ReadinessReport> {
   const [pg, redis] = await Promise.allSettled([
     withTimeout(sql`SELECT 1`.execute(deps.db), timeoutMs, 'postgres'),
     withTimeout(deps.redis.ping(), timeoutMs, 'redis'),

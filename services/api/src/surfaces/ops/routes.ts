@@ -10,7 +10,9 @@ export function opsRoutes(deps: ApiDeps): Router {
   });
   r.get('/readyz', async (_req, res) => {
     const report = await checkReadiness(deps);
-    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not ready', ...report.checks });
+    res
+      .status(report.ready ? 200 : 503)
+      .json({ status: report.ready ? 'ready' : 'not ready', ...report.checks });
   });
   r.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());

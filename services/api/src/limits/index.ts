@@ -1,0 +1,2 @@
+export * from './redis-limits';
+export * from './classes';
