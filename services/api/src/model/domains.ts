@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { addDomain, OpError, type NameServer } from '@ddns/cli';
 import type { Db, DnsRecord, Domain } from '@ddns/db';
-import { findZone, isHostname, isInZone, isReservedLabel, normalizeName } from '@ddns/records';
+import { canonicalIPv6, findZone, isHostname, isInZone, isReservedLabel, normalizeName } from '@ddns/records';
 import { forbidden, invalid } from './errors';
 import { accountDomains, ownDomainByName } from './records';
 import { DEFAULT_TTL } from './validate';
@@ -81,7 +81,7 @@ export async function registerDomain(
             domain_id: domain.id,
             name,
             type: family === 4 ? 'A' : 'AAAA',
-            content: input.address,
+            content: family === 4 ? input.address : canonicalIPv6(input.address),
             ttl: DEFAULT_TTL,
           })
           .returningAll()

@@ -27,7 +27,7 @@ export function parseHealthCheckInput(
   const n = (name ?? '').trim();
   const L = HEALTHCHECK_LIMITS;
   if (!n) return { ok: false, error: 'the health check name is missing' };
-  if (n.length > L.nameMax || /[\u0000-\u001f\u007f]/.test(n))
+  if (n.length > L.nameMax || [...n].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127))
     return { ok: false, error: `the name must be 1-${L.nameMax} printable characters` };
   const num = (raw: string | undefined, dflt: number, min: number, max: number, what: string) => {
     if (raw === undefined || raw.trim() === '') return dflt;

@@ -51,7 +51,6 @@ interface Reply {
 /** `/api` and `/api.php` (seed 003, "DynDNS API"), and the health-check ping `GET|POST /health/<token>`. */
 export function accountApiRoutes(deps: ApiDeps): Router {
   const r = Router();
-  const limits = new RedisLimits(deps.redis, deps.redisPrefix);
   const send = (res: Response, call: string, reply: Reply) => {
     const body = envelope(call, reply.status, reply.message, reply.payload);
     if (reply.alias) body[reply.alias] = reply.message;
@@ -74,7 +73,7 @@ export function accountApiRoutes(deps: ApiDeps): Router {
       }
       let today: number;
       try {
-        const verdict = await checkApiCall(limits, account);
+        const verdict = await checkApiCall(new RedisLimits(deps.redis, deps.redisPrefix), account);
         if (!verdict.allowed) {
           res.setHeader('Retry-After', String(verdict.retryAfter));
           send(res, callName, { status: 429, message: verdict.reason });
