@@ -16,9 +16,11 @@ export type CallVerdict =
 export async function checkApiCall(
   limits: RedisLimits,
   account: { id: number; class: string },
-  opts: { daily: boolean; bucket?: string } = { daily: true },
+  opts: { daily: boolean; bucket?: string; rate?: { limit: number; windowSeconds: number } } = {
+    daily: true,
+  },
 ): Promise<CallVerdict> {
-  const { limit, windowSeconds } = CALL_LIMITS.api;
+  const { limit, windowSeconds } = opts.rate ?? CALL_LIMITS.api;
   const bucket = opts.bucket ?? 'api';
   const rate = await limits.hit(`${bucket}:${account.id}`, limit, windowSeconds);
   if (!rate.allowed)
