@@ -1,3 +1,4 @@
 export * from './queues';
 export * from './outbox';
 export * from './redis';
+export * from './healthchecks';

@@ -62,6 +62,8 @@ export async function registerDomain(
     });
   } catch (err) {
     if (err instanceof OpError) throw forbidden(err.message);
+    // a concurrent registration of the same name won the race
+    if ((err as { code?: string }).code === '23505') throw forbidden(`${name} is not available`);
     throw err;
   }
   const domain = await db
