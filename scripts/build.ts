@@ -9,7 +9,9 @@ const root = join(__dirname, '..');
 const externals: Plugin = {
   name: 'npm-externals',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@ddns/') ? undefined : { external: true }));
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith('@ddns/') ? undefined : { external: true },
+    );
   },
 };
 

@@ -23,7 +23,8 @@ const log = (s: string) => process.stdout.write(`[dev] ${s}\n`);
 
 function devSecrets(): { JWT_SECRET: string; SECRETS_KEY: string } {
   const f = join(dataDir, 'dev-secrets.json');
-  if (existsSync(f)) return JSON.parse(readFileSync(f, 'utf8')) as { JWT_SECRET: string; SECRETS_KEY: string };
+  if (existsSync(f))
+    return JSON.parse(readFileSync(f, 'utf8')) as { JWT_SECRET: string; SECRETS_KEY: string };
   const s = { JWT_SECRET: randomBytes(24).toString('hex'), SECRETS_KEY: randomBytes(24).toString('hex') };
   writeFileSync(f, JSON.stringify(s), { mode: 0o600 });
   return s;
@@ -40,7 +41,13 @@ function startSmtpCatcher(port: number): Promise<void> {
         const text = Buffer.concat(chunks).toString('utf8');
         const subject = /^Subject: (.*)$/im.exec(text)?.[1] ?? '(no subject)';
         const to = session.envelope.rcptTo.map((r) => r.address).join(', ');
-        log(`mail to ${to}: ${subject}\n${text.split(/\r?\n\r?\n/).slice(1).join('\n\n').slice(0, 2000)}`);
+        log(
+          `mail to ${to}: ${subject}\n${text
+            .split(/\r?\n\r?\n/)
+            .slice(1)
+            .join('\n\n')
+            .slice(0, 2000)}`,
+        );
         cb();
       });
     },
@@ -53,10 +60,14 @@ function startSmtpCatcher(port: number): Promise<void> {
 }
 
 function run(name: string, env: NodeJS.ProcessEnv): void {
-  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'services', name, 'src', 'main.ts')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    join(root, 'node_modules', '.bin', 'tsx'),
+    [join(root, 'services', name, 'src', 'main.ts')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   for (const s of [child.stdout, child.stderr]) {
     createInterface({ input: s }).on('line', (l) => process.stdout.write(`[${name}] ${l}\n`));
@@ -96,7 +107,10 @@ async function main(): Promise<void> {
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
     log('starting embedded Postgres (.data/postgres)');
-    const pg = await startEmbeddedPostgres(join(dataDir, 'postgres'), Number(process.env.DEV_PG_PORT ?? 54329));
+    const pg = await startEmbeddedPostgres(
+      join(dataDir, 'postgres'),
+      Number(process.env.DEV_PG_PORT ?? 54329),
+    );
     stops.push(pg.stop);
     databaseUrl = pg.url;
   }
@@ -129,7 +143,11 @@ async function main(): Promise<void> {
   const hasAccounts = await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
   if (!hasAccounts) {
     if (!(await db.selectFrom('zones').select('id').where('name', '=', DEMO_ZONE).executeTakeFirst())) {
-      await addZone(db, { name: DEMO_ZONE, kind: 'shared', ns: [{ host: `ns1.${DEMO_ZONE}`, ip: '127.0.0.1' }] });
+      await addZone(db, {
+        name: DEMO_ZONE,
+        kind: 'shared',
+        ns: [{ host: `ns1.${DEMO_ZONE}`, ip: '127.0.0.1' }],
+      });
     }
     const password = randomBytes(9).toString('base64url');
     const admin = await createAccount(db, { email: 'admin@example.com', password, admin: true });
@@ -154,7 +172,9 @@ async function main(): Promise<void> {
   run('api', env);
   run('dns', env);
   run('mailer', env);
-  log(`api http://localhost:${env.API_PORT ?? 8080}  dns 127.0.0.1:${env.DNS_PORT}  (Ctrl-C stops everything)`);
+  log(
+    `api http://localhost:${env.API_PORT ?? 8080}  dns 127.0.0.1:${env.DNS_PORT}  (Ctrl-C stops everything)`,
+  );
 }
 
 main().catch(async (err: unknown) => {

@@ -13,20 +13,36 @@ afterAll(async () => {
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(argv, { DATABASE_URL: t.url }, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  const code = await runCli(
+    argv,
+    { DATABASE_URL: t.url },
+    { out: (s) => out.push(s), err: (s) => err.push(s) },
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 test('account create --json prints the secrets once; the database holds only their hashes', async () => {
-  const r = await cli('account', 'create', '--email', 'Alice@Example.com', '--password', 'correct horse', '--json');
+  const r = await cli(
+    'account',
+    'create',
+    '--email',
+    'Alice@Example.com',
+    '--password',
+    'correct horse',
+    '--json',
+  );
   expect(r.code).toBe(0);
   const created = JSON.parse(r.out) as { id: number; email: string; apiKey: string; updateToken: string };
   expect(Object.keys(created).sort()).toEqual(['apiKey', 'email', 'id', 'updateToken']);
   expect(created.apiKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
-  const row = await t.db.selectFrom('accounts').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
+  const row = await t.db
+    .selectFrom('accounts')
+    .selectAll()
+    .where('id', '=', created.id)
+    .executeTakeFirstOrThrow();
   const stored = JSON.stringify(row);
   expect(stored).not.toContain(created.apiKey);
   expect(stored).not.toContain(created.updateToken);
@@ -38,7 +54,9 @@ test('account create --json prints the secrets once; the database holds only the
   // listing never shows secrets again
   const list = await cli('account', 'list', '--json');
   expect(list.out).not.toContain(created.apiKey);
-  expect(JSON.parse(list.out)).toEqual([expect.objectContaining({ email: 'Alice@Example.com', admin: false })]);
+  expect(JSON.parse(list.out)).toEqual([
+    expect.objectContaining({ email: 'Alice@Example.com', admin: false }),
+  ]);
 });
 
 test('e-mail addresses are unique regardless of case', async () => {
@@ -59,7 +77,15 @@ test('rotate-key replaces both secrets', async () => {
 });
 
 test('zone add creates SOA data, apex NS and glue; domain add registers under it', async () => {
-  const z = await cli('zone', 'add', 'Dyn.Example.', '--shared', '--ns', 'ns1.dyn.example=192.0.2.53', '--json');
+  const z = await cli(
+    'zone',
+    'add',
+    'Dyn.Example.',
+    '--shared',
+    '--ns',
+    'ns1.dyn.example=192.0.2.53',
+    '--json',
+  );
   expect(z.code).toBe(0);
   expect(JSON.parse(z.out)).toMatchObject({ name: 'dyn.example', kind: 'shared' });
   const recs = await t.db.selectFrom('records').select(['name', 'type', 'content']).orderBy('id').execute();
@@ -78,7 +104,11 @@ test('zone add creates SOA data, apex NS and glue; domain add registers under it
   // a name outside every zone becomes a hosted zone of the account
   const h = await cli('domain', 'add', 'alice.example.org', '--account', 'alice@example.com', '--json');
   expect(h.code).toBe(0);
-  const zone = await t.db.selectFrom('zones').selectAll().where('name', '=', 'alice.example.org').executeTakeFirst();
+  const zone = await t.db
+    .selectFrom('zones')
+    .selectAll()
+    .where('name', '=', 'alice.example.org')
+    .executeTakeFirst();
   expect(zone?.kind).toBe('hosted');
 });
 
@@ -86,9 +116,15 @@ test('bad input is refused with a clear message and changes nothing', async () =
   const count = async () => (await t.db.selectFrom('zones').select('id').execute()).length;
   const before = await count();
   expect((await cli('zone', 'add', 'not a zone')).err).toMatch(/not a valid zone name/);
-  expect((await cli('zone', 'add', 'x.example', '--ns', 'ns.x.example=999.1.1.1')).err).toMatch(/not an IP address/);
-  expect((await cli('domain', 'add', 'a.dyn.example', '--account', 'nobody@example.com')).err).toMatch(/no account/);
-  expect((await cli('account', 'create', '--email', 'bob@example.com')).err).toMatch(/--password is required/);
+  expect((await cli('zone', 'add', 'x.example', '--ns', 'ns.x.example=999.1.1.1')).err).toMatch(
+    /not an IP address/,
+  );
+  expect((await cli('domain', 'add', 'a.dyn.example', '--account', 'nobody@example.com')).err).toMatch(
+    /no account/,
+  );
+  expect((await cli('account', 'create', '--email', 'bob@example.com')).err).toMatch(
+    /--password is required/,
+  );
   expect((await cli('frobnicate')).code).toBe(2);
   expect(await count()).toBe(before);
 });

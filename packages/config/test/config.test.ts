@@ -28,25 +28,35 @@ test('one line per wrong or missing variable, secrets not echoed', () => {
   }
 });
 
-test.each(['api', 'dns', 'mailer'])('the %s service refuses to start on API_PORT=abc / a bad URL, naming it', (svc) => {
-  const env = {
-    PATH: process.env.PATH,
-    DATABASE_URL: 'mysql://nope',
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    JWT_SECRET: 'x'.repeat(20),
-    SECRETS_KEY: 'y'.repeat(20),
-    API_PORT: 'abc',
-    DNS_PORT: '99999',
-  };
-  const r = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'services', svc, 'src', 'main.ts')], {
-    env,
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  expect(r.status).toBe(1);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines).toContain('config: DATABASE_URL must be a PostgreSQL URL (postgres:// or postgresql://...)');
-  if (svc === 'api') expect(lines).toContain('config: API_PORT must be a port number (got "abc")');
-  if (svc === 'dns') expect(lines).toContain('config: DNS_PORT must be a port number between 1 and 65535 (got "99999")');
-  expect(lines.every((l) => l.startsWith('config: '))).toBe(true);
-});
+test.each(['api', 'dns', 'mailer'])(
+  'the %s service refuses to start on API_PORT=abc / a bad URL, naming it',
+  (svc) => {
+    const env = {
+      PATH: process.env.PATH,
+      DATABASE_URL: 'mysql://nope',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      JWT_SECRET: 'x'.repeat(20),
+      SECRETS_KEY: 'y'.repeat(20),
+      API_PORT: 'abc',
+      DNS_PORT: '99999',
+    };
+    const r = spawnSync(
+      join(root, 'node_modules', '.bin', 'tsx'),
+      [join(root, 'services', svc, 'src', 'main.ts')],
+      {
+        env,
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toContain(
+      'config: DATABASE_URL must be a PostgreSQL URL (postgres:// or postgresql://...)',
+    );
+    if (svc === 'api') expect(lines).toContain('config: API_PORT must be a port number (got "abc")');
+    if (svc === 'dns')
+      expect(lines).toContain('config: DNS_PORT must be a port number between 1 and 65535 (got "99999")');
+    expect(lines.every((l) => l.startsWith('config: '))).toBe(true);
+  },
+);
