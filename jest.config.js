@@ -11,6 +11,7 @@ module.exports = {
     '<rootDir>/services/*/test/**/*.test.ts',
     '<rootDir>/packages/*/test/**/*.test.ts',
     '<rootDir>/infra/test/**/*.test.ts',
+    '<rootDir>/scripts/test/**/*.test.ts',
   ],
   globalSetup: '<rootDir>/packages/testkit/src/global-setup.ts',
   globalTeardown: '<rootDir>/packages/testkit/src/global-teardown.ts',

@@ -78,3 +78,4 @@ export function testEnv(over: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 export * from './fixtures';
+export * from './tcp-proxy';
