@@ -79,3 +79,4 @@ export function testEnv(over: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 export * from './fixtures';
 export * from './tcp-proxy';
+export * from './pebble';
