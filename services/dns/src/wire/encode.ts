@@ -25,6 +25,8 @@ export interface OptOut {
   rcode: number;
 }
 
+const SCRATCH = Buffer.alloc(65535);
+
 /**
  * Writes a DNS message into a fixed buffer with name compression for owner names. A record that would pass
  * `limit` is not written (rolled back); the caller decides what that means (TC, or a new AXFR message).
@@ -35,9 +37,13 @@ export class MessageWriter {
   private readonly comp = new Map<string, number>();
   /** records are only written below this offset (may be lowered to reserve room, e.g. for OPT) */
   limit: number;
+  /**
+   * Writers share one 64 KiB scratch buffer: encoding is synchronous and `bytes()` copies the result out,
+   * so a query never allocates a message-sized buffer.
+   */
   constructor(capacity: number) {
-    this.buf = Buffer.allocUnsafe(capacity);
-    this.limit = capacity;
+    this.buf = SCRATCH.subarray(0, Math.min(capacity, SCRATCH.length));
+    this.limit = this.buf.length;
   }
 
   header(id: number, flags: number): void {

@@ -49,7 +49,10 @@ export type ParseResult =
   /** `id`/`flags` are set when at least a header could be read (a FORMERR reply is then possible) */
   | { ok: false; reason: string; id: number | null; flags: number };
 
-export class WireError extends Error {}
+/** Thrown (and caught) inside the validator only. Not an Error: no stack trace to capture on hostile input. */
+export class WireError {
+  constructor(readonly message: string) {}
+}
 
 const MAX_NAME = 255;
 const PLAIN_LABEL = /^[a-zA-Z0-9_*-]*$/;
@@ -233,7 +236,8 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
       },
     };
   } catch (err) {
-    if (err instanceof WireError || err instanceof RangeError) return { ok: false, reason: err.message, id, flags };
+    if (err instanceof WireError) return { ok: false, reason: err.message, id, flags };
+    if (err instanceof RangeError) return { ok: false, reason: 'out of bounds', id, flags };
     throw err;
   }
 }
