@@ -90,9 +90,12 @@ export class Responder {
     }
     const sections = answer(store, q);
     const full = encodeResponse(msg, sections, TCP_MAX, null).bytes;
-    if (this.useCache && q.plain) this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode);
+    if (this.useCache && q.plain)
+      this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode);
     const out =
-      full.length + (opt ? OPT_LEN : 0) <= limit ? restamp(full, msg, opt) : encodeResponse(msg, sections, limit, opt).bytes;
+      full.length + (opt ? OPT_LEN : 0) <= limit
+        ? restamp(full, msg, opt)
+        : encodeResponse(msg, sections, limit, opt).bytes;
     return this.reply(out, client, sections.rcode, q.type);
   }
 
@@ -136,7 +139,10 @@ function clamp(size: number): number {
 function formErr(id: number, flags: number): Buffer {
   const out = Buffer.alloc(12);
   out.writeUInt16BE(id, 0);
-  out.writeUInt16BE(responseFlags((flags >> 11) & 0xf, false, false, (flags & 0x100) !== 0, RCODE.FORMERR), 2);
+  out.writeUInt16BE(
+    responseFlags((flags >> 11) & 0xf, false, false, (flags & 0x100) !== 0, RCODE.FORMERR),
+    2,
+  );
   return out;
 }
 

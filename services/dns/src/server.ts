@@ -65,7 +65,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
           failed: (zone, to) => log.warn({ zone, to }, 'NOTIFY not acknowledged'),
         });
   const rrlOpts = opts.rrl === undefined ? DEFAULT_RRL : opts.rrl;
-  const rrl = rrlOpts ? new RateLimiter({ ...rrlOpts, exempt: [...(rrlOpts.exempt ?? []), ...secondaries.map((s) => s.host)] }) : null;
+  const rrl = rrlOpts
+    ? new RateLimiter({ ...rrlOpts, exempt: [...(rrlOpts.exempt ?? []), ...secondaries.map((s) => s.host)] })
+    : null;
 
   let stopped = false;
   let lagSeconds = 0;
@@ -85,7 +87,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   };
   const feed = new ChangeFeed({ url: opts.databaseUrl, afterSeq: seq, onChanges: apply, ...opts.feed });
   feed.on('connected', () => log.info('change feed connected'));
-  feed.on('disconnected', (err: unknown) => log.warn({ err: String(err) }, 'change feed disconnected; answering from memory'));
+  feed.on('disconnected', (err: unknown) =>
+    log.warn({ err: String(err) }, 'change feed disconnected; answering from memory'),
+  );
   feed.on('error', (err: unknown) => log.error({ err }, 'change feed handler failed'));
 
   let responder: Responder | null = null;

@@ -93,7 +93,10 @@ describe('answer engine', () => {
   });
 
   it('chases CNAMEs inside our zones, across zones, and stops on loops', () => {
-    expect(names(ask('alias.example.net', TYPE.A).answer)).toEqual(['alias.example.net/5', 'www.example.net/1']);
+    expect(names(ask('alias.example.net', TYPE.A).answer)).toEqual([
+      'alias.example.net/5',
+      'www.example.net/1',
+    ]);
     expect(names(ask('far.example.net', TYPE.A).answer)).toEqual(['far.example.net/5', 'host.other.org/1']);
     const out = ask('out.example.net', TYPE.A);
     expect(names(out.answer)).toEqual(['out.example.net/5']);
@@ -108,7 +111,9 @@ describe('answer engine', () => {
 
   it('synthesises from wildcards per RFC 4592', () => {
     const w = ask('anything.wild.example.net', TYPE.A);
-    expect(w.answer).toEqual([{ name: 'anything.wild.example.net', type: TYPE.A, ttl: 300, rdata: a('192.0.2.99') }]);
+    expect(w.answer).toEqual([
+      { name: 'anything.wild.example.net', type: TYPE.A, ttl: 300, rdata: a('192.0.2.99') },
+    ]);
     expect(ask('deep.er.wild.example.net', TYPE.TXT).answer).toHaveLength(1);
     // an existing name is never covered by the wildcard
     expect(ask('exists.wild.example.net', TYPE.A)).toMatchObject({ rcode: RCODE.NOERROR, answer: [] });
@@ -116,7 +121,10 @@ describe('answer engine', () => {
     expect(ask('x.exists.wild.example.net', TYPE.A).rcode).toBe(RCODE.NXDOMAIN);
     // the wildcard owner itself answers literally
     expect(ask('*.wild.example.net', TYPE.A).answer).toHaveLength(1);
-    expect(names(ask('q.cw.example.net', TYPE.A).answer)).toEqual(['q.cw.example.net/5', 'www.example.net/1']);
+    expect(names(ask('q.cw.example.net', TYPE.A).answer)).toEqual([
+      'q.cw.example.net/5',
+      'www.example.net/1',
+    ]);
   });
 
   it('refers below a zone cut with glue and no AA', () => {
@@ -182,7 +190,10 @@ describe('responder (no sockets)', () => {
 
   it('NOTIMP for unknown opcodes, FORMERR for garbage with a header, silence for responses', () => {
     expect(send(makeQuery('www.example.net', TYPE.A, { opcode: 2 })).header.rcode).toBe(RCODE.NOTIMP);
-    const junk = Buffer.concat([makeQuery('www.example.net', 1).subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+    const junk = Buffer.concat([
+      makeQuery('www.example.net', 1).subarray(0, 12),
+      Buffer.from([0xc0, 12, 0, 1, 0, 1]),
+    ]);
     const out = responder.handle(junk, udp) as Buffer;
     expect(out.readUInt16BE(2) & 0xf).toBe(RCODE.FORMERR);
     const response = makeQuery('www.example.net', 1);
@@ -194,18 +205,28 @@ describe('responder (no sockets)', () => {
   it('EDNS: echoes OPT, honours the size, BADVERS for version > 0', () => {
     const p = send(makeQuery('txt.example.net', TYPE.TXT, { edns: 1232 }));
     expect(p.additional.some((r) => r.type === 41)).toBe(true);
-    const bad = responder.handle(makeQuery('txt.example.net', TYPE.TXT, { edns: 1232, ednsVersion: 1 }), udp) as Buffer;
+    const bad = responder.handle(
+      makeQuery('txt.example.net', TYPE.TXT, { edns: 1232, ednsVersion: 1 }),
+      udp,
+    ) as Buffer;
     expect(bad.readUInt16BE(2) & 0xf).toBe(0);
     expect(bad.readUInt8(bad.length - 6)).toBe(1); // extended rcode 16 → upper bits 1
   });
 
   it('RRL: over the rate a prefix gets drops and TC slips; TCP is never limited', () => {
     let now = 0;
-    const limited = new Responder(() => store, { rrl: new RateLimiter({ rate: 5, burst: 5, slip: 2 }, () => now), cache: false });
+    const limited = new Responder(() => store, {
+      rrl: new RateLimiter({ rate: 5, burst: 5, slip: 2 }, () => now),
+      cache: false,
+    });
     const q = makeQuery('www.example.net', TYPE.A);
-    const results = Array.from({ length: 12 }, () => limited.handle(q, { address: '198.51.100.9', transport: 'udp' }));
+    const results = Array.from({ length: 12 }, () =>
+      limited.handle(q, { address: '198.51.100.9', transport: 'udp' }),
+    );
     expect(results.filter((r) => r !== null)).toHaveLength(5 + 3);
-    const slip = results.filter((r): r is Buffer => r !== null && !Array.isArray(r) && (r.readUInt16BE(2) & 0x200) !== 0);
+    const slip = results.filter(
+      (r): r is Buffer => r !== null && !Array.isArray(r) && (r.readUInt16BE(2) & 0x200) !== 0,
+    );
     expect(slip).toHaveLength(3);
     const sameNet = limited.handle(q, { address: '198.51.100.77', transport: 'udp' }) as Buffer | null; // same /24
     expect(sameNet === null || (sameNet.readUInt16BE(2) & 0x200) !== 0).toBe(true);

@@ -75,7 +75,10 @@ let server: DnsServer;
 beforeAll(async () => {
   tdb = await createTestDatabase();
   const zone = await sharedZone(tdb.db, 'dyn.test');
-  await tdb.db.insertInto('records').values({ zone_id: zone.id, name: 'www.dyn.test', type: 'A', content: '192.0.2.1' }).execute();
+  await tdb.db
+    .insertInto('records')
+    .values({ zone_id: zone.id, name: 'www.dyn.test', type: 'A', content: '192.0.2.1' })
+    .execute();
   server = await startDnsServer({ databaseUrl: tdb.url, hosts: ['127.0.0.1'], port: 0, rrl: null });
 });
 
@@ -108,7 +111,8 @@ describe('fuzz', () => {
     }
     // the same packets straight into the query path: nothing may throw
     const direct = rng(0xddd5);
-    for (let i = 0; i < total; i++) server.responder.handle(packet(direct, i), { address: '127.0.0.1', transport: 'udp' });
+    for (let i = 0; i < total; i++)
+      server.responder.handle(packet(direct, i), { address: '127.0.0.1', transport: 'udp' });
     sock.close();
     tcp.destroy();
     expect(replies).toBeGreaterThan(0);

@@ -128,18 +128,53 @@ export function parseDig(out: string): DigResult {
   return res;
 }
 
-export async function dig(port: number, name: string, type: string, extra: string[] = [], host = '127.0.0.1'): Promise<DigResult> {
-  const out = await run('dig', [`@${host}`, '-p', String(port), name, type, '+norec', '+time=2', '+tries=2', ...extra]);
+export async function dig(
+  port: number,
+  name: string,
+  type: string,
+  extra: string[] = [],
+  host = '127.0.0.1',
+): Promise<DigResult> {
+  const out = await run('dig', [
+    `@${host}`,
+    '-p',
+    String(port),
+    name,
+    type,
+    '+norec',
+    '+time=2',
+    '+tries=2',
+    ...extra,
+  ]);
   return parseDig(out);
 }
 
-export async function kdig(port: number, name: string, type: string, extra: string[] = [], host = '127.0.0.1'): Promise<DigResult> {
-  const out = await run('kdig', [`@${host}`, '-p', String(port), name, type, '+norec', '+time=2', '+retry=1', ...extra]);
+export async function kdig(
+  port: number,
+  name: string,
+  type: string,
+  extra: string[] = [],
+  host = '127.0.0.1',
+): Promise<DigResult> {
+  const out = await run('kdig', [
+    `@${host}`,
+    '-p',
+    String(port),
+    name,
+    type,
+    '+norec',
+    '+time=2',
+    '+retry=1',
+    ...extra,
+  ]);
   return parseDig(out);
 }
 
 /** Polls `fn` until it returns a truthy value (no fixed sleeps; the jest timeout bounds it). */
-export async function eventually<T>(fn: () => Promise<T | null | undefined | false>, intervalMs = 50): Promise<T> {
+export async function eventually<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  intervalMs = 50,
+): Promise<T> {
   for (;;) {
     const v = await fn().catch(() => null);
     if (v) return v;

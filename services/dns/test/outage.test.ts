@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { sql, type Zone } from '@ddns/db';
 import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
-import { startDnsServer, type DnsServer } from '../src/server';
+import { startDnsServer } from '../src/server';
 import { dig, eventually } from './helpers';
 
 /** A TCP proxy to Postgres that the test can cut (every connection dropped, new ones refused) and restore. */
@@ -54,7 +54,10 @@ let zone: Zone;
 beforeAll(async () => {
   tdb = await createTestDatabase();
   zone = await sharedZone(tdb.db, 'dyn.test');
-  await tdb.db.insertInto('records').values({ zone_id: zone.id, name: 'www.dyn.test', type: 'A', content: '192.0.2.1' }).execute();
+  await tdb.db
+    .insertInto('records')
+    .values({ zone_id: zone.id, name: 'www.dyn.test', type: 'A', content: '192.0.2.1' })
+    .execute();
 });
 
 afterAll(async () => {
@@ -83,7 +86,9 @@ describe('Postgres outages', () => {
       await eventually(async () => disconnected);
       expect((await dig(server.port, 'www.dyn.test', 'A')).answer[0]!.data).toBe('192.0.2.1');
       await addA('during.dyn.test', '192.0.2.2');
-      await eventually(async () => (await dig(server.port, 'during.dyn.test', 'A')).answer[0]?.data === '192.0.2.2');
+      await eventually(
+        async () => (await dig(server.port, 'during.dyn.test', 'A')).answer[0]?.data === '192.0.2.2',
+      );
       expect(server.feed.connected).toBe(true);
     } finally {
       await server.stop();
@@ -117,7 +122,9 @@ describe('Postgres outages', () => {
       }
       expect(server.feed.connected).toBe(false);
       proxy.restore();
-      await eventually(async () => (await dig(server.port, 'while-down-2.dyn.test', 'A')).answer[0]?.data === '192.0.2.12');
+      await eventually(
+        async () => (await dig(server.port, 'while-down-2.dyn.test', 'A')).answer[0]?.data === '192.0.2.12',
+      );
       expect((await dig(server.port, 'while-down-1.dyn.test', 'A')).answer[0]!.data).toBe('192.0.2.11');
       await eventually(async () => (await dig(server.port, 'www.dyn.test', 'A')).status === 'NXDOMAIN');
     } finally {

@@ -18,8 +18,12 @@ beforeAll(async () => {
   tdb = await createTestDatabase();
   const db = tdb.db;
   zone = await sharedZone(db, 'dyn.test');
-  const rec = (name: string, type: 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'MX' | 'NS' | 'SRV' | 'CAA', content: string, ttl = 300) =>
-    db.insertInto('records').values({ zone_id: zone.id, name, type, content, ttl }).execute();
+  const rec = (
+    name: string,
+    type: 'A' | 'AAAA' | 'CNAME' | 'TXT' | 'MX' | 'NS' | 'SRV' | 'CAA',
+    content: string,
+    ttl = 300,
+  ) => db.insertInto('records').values({ zone_id: zone.id, name, type, content, ttl }).execute();
   await rec('www.dyn.test', 'A', '192.0.2.80');
   await rec('www.dyn.test', 'AAAA', '2001:db8::80');
   await rec('alias.dyn.test', 'CNAME', 'www.dyn.test');
@@ -37,7 +41,13 @@ beforeAll(async () => {
     .insertInto('domains')
     .values([
       { zone_id: zone.id, name: 'gw0.dyn.test', mode: 0 },
-      { zone_id: zone.id, name: 'gw1.dyn.test', mode: 1, last_ping_ip4: '198.51.100.8', last_ping_ip6: '2001:db8:1::8' },
+      {
+        zone_id: zone.id,
+        name: 'gw1.dyn.test',
+        mode: 1,
+        last_ping_ip4: '198.51.100.8',
+        last_ping_ip6: '2001:db8:1::8',
+      },
       { zone_id: zone.id, name: 'plain.dyn.test', mode: null },
     ])
     .execute();
@@ -166,7 +176,10 @@ describe('dns responder against real clients', () => {
     const sock = dgram.createSocket('udp4');
     const reply = await new Promise<Buffer>((resolve) => {
       sock.once('message', resolve);
-      const bad = Buffer.concat([makeQuery('www.dyn.test', 1).subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+      const bad = Buffer.concat([
+        makeQuery('www.dyn.test', 1).subarray(0, 12),
+        Buffer.from([0xc0, 12, 0, 1, 0, 1]),
+      ]);
       sock.send(bad, p(), '127.0.0.1');
     });
     sock.close();
@@ -183,7 +196,8 @@ describe('dns responder against real clients', () => {
       sock.on('data', (d: Buffer) => {
         for (const m of dec.push(d)) {
           const parsed = parseMessage(m, true);
-          if (parsed.ok) got.push(`${parsed.msg.id}:${parsed.msg.answers.map((a) => [...a.rdata].join('.')).join(',')}`);
+          if (parsed.ok)
+            got.push(`${parsed.msg.id}:${parsed.msg.answers.map((a) => [...a.rdata].join('.')).join(',')}`);
           if (got.length === names.length) resolve();
         }
       });
@@ -221,37 +235,65 @@ describe('dns responder against real clients', () => {
   it('gateway names: mode 0 tunnel, mode 1 last ping, for name and *.name; plain domains from records', async () => {
     const g0 = await dig(p(), 'gw0.dyn.test', 'A');
     expect(g0.answer.map((x) => x.data)).toEqual(['203.0.113.1']);
-    expect((await dig(p(), 'any.thing.gw0.dyn.test', 'AAAA')).answer.map((x) => x.data)).toEqual(['2001:db8:ffff::1']);
+    expect((await dig(p(), 'any.thing.gw0.dyn.test', 'AAAA')).answer.map((x) => x.data)).toEqual([
+      '2001:db8:ffff::1',
+    ]);
     expect((await dig(p(), 'gw1.dyn.test', 'AAAA')).answer.map((x) => x.data)).toEqual(['2001:db8:1::8']);
     expect((await dig(p(), 'x.gw1.dyn.test', 'A')).answer.map((x) => x.data)).toEqual(['198.51.100.8']);
     const acme = await dig(p(), '_acme-challenge.gw0.dyn.test', 'TXT');
-    expect(acme.answer).toEqual([{ name: '_acme-challenge.gw0.dyn.test.', ttl: 30, type: 'TXT', data: '"first-token"' }]);
+    expect(acme.answer).toEqual([
+      { name: '_acme-challenge.gw0.dyn.test.', ttl: 30, type: 'TXT', data: '"first-token"' },
+    ]);
     expect((await dig(p(), 'plain.dyn.test', 'A')).answer).toHaveLength(0);
   });
 
   it('changes made in SQL show up in answers (records, gateway pings, modes, new serial)', async () => {
     const db = tdb.db;
     const before = (await dig(p(), 'dyn.test', 'SOA')).answer[0]!.data.split(' ')[2];
-    await db.insertInto('records').values({ zone_id: zone.id, name: 'new.dyn.test', type: 'A', content: '192.0.2.200', ttl: 60 }).execute();
+    await db
+      .insertInto('records')
+      .values({ zone_id: zone.id, name: 'new.dyn.test', type: 'A', content: '192.0.2.200', ttl: 60 })
+      .execute();
     await eventually(async () => (await dig(p(), 'new.dyn.test', 'A')).answer[0]?.data === '192.0.2.200');
     const after = (await dig(p(), 'dyn.test', 'SOA')).answer[0]!.data.split(' ')[2];
     expect(Number(after)).toBeGreaterThan(Number(before));
 
-    await db.updateTable('domains').set({ last_ping_ip4: '198.51.100.99' }).where('name', '=', 'gw1.dyn.test').execute();
-    await eventually(async () => (await dig(p(), 'sub.gw1.dyn.test', 'A')).answer[0]?.data === '198.51.100.99');
-    await db.updateTable('domains').set({ mode: 1, last_ping_ip4: '198.51.100.50' }).where('name', '=', 'gw0.dyn.test').execute();
+    await db
+      .updateTable('domains')
+      .set({ last_ping_ip4: '198.51.100.99' })
+      .where('name', '=', 'gw1.dyn.test')
+      .execute();
+    await eventually(
+      async () => (await dig(p(), 'sub.gw1.dyn.test', 'A')).answer[0]?.data === '198.51.100.99',
+    );
+    await db
+      .updateTable('domains')
+      .set({ mode: 1, last_ping_ip4: '198.51.100.50' })
+      .where('name', '=', 'gw0.dyn.test')
+      .execute();
     await eventually(async () => (await dig(p(), 'gw0.dyn.test', 'A')).answer[0]?.data === '198.51.100.50');
     await db.updateTable('domains').set({ mode: 0 }).where('name', '=', 'plain.dyn.test').execute();
     await eventually(async () => (await dig(p(), 'plain.dyn.test', 'A')).answer[0]?.data === '203.0.113.1');
 
-    await db.updateTable('records').set({ content: 'second-token' }).where('name', '=', '_acme-challenge.gw0.dyn.test').execute();
-    await eventually(async () => (await dig(p(), '_acme-challenge.gw0.dyn.test', 'TXT')).answer[0]?.data === '"second-token"');
+    await db
+      .updateTable('records')
+      .set({ content: 'second-token' })
+      .where('name', '=', '_acme-challenge.gw0.dyn.test')
+      .execute();
+    await eventually(
+      async () =>
+        (await dig(p(), '_acme-challenge.gw0.dyn.test', 'TXT')).answer[0]?.data === '"second-token"',
+    );
     await db.deleteFrom('records').where('name', '=', 'new.dyn.test').execute();
     await eventually(async () => (await dig(p(), 'new.dyn.test', 'A')).status === 'NXDOMAIN');
   });
 
   it('zones added and removed while running', async () => {
-    const z = await addZone(tdb.db, { name: 'hosted.example', kind: 'hosted', ns: [{ host: 'ns1.dyn.test' }] });
+    const z = await addZone(tdb.db, {
+      name: 'hosted.example',
+      kind: 'hosted',
+      ns: [{ host: 'ns1.dyn.test' }],
+    });
     await eventually(async () => (await dig(p(), 'hosted.example', 'SOA')).status === 'NOERROR');
     expect((await dig(p(), 'hosted.example', 'NS')).answer.map((x) => x.data)).toEqual(['ns1.dyn.test.']);
     await tdb.db.deleteFrom('zones').where('id', '=', z.id).execute();

@@ -21,7 +21,13 @@ describe('validator', () => {
     const r = parseMessage(makeQuery('WwW.Example.NET', TYPE.A, { rd: true, edns: 1232 }));
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    expect(r.msg.question).toMatchObject({ name: 'WwW.Example.NET', lname: 'www.example.net', type: 1, class: 1, plain: true });
+    expect(r.msg.question).toMatchObject({
+      name: 'WwW.Example.NET',
+      lname: 'www.example.net',
+      type: 1,
+      class: 1,
+      plain: true,
+    });
     expect(r.msg.rd).toBe(true);
     expect(r.msg.edns).toEqual({ udpSize: 1232, version: 0, dnssecOk: false });
   });
@@ -51,15 +57,25 @@ describe('validator', () => {
   });
 
   it('enforces name and label limits, counts and lengths', () => {
-    const long = Buffer.concat([header(), ...Array.from({ length: 5 }, () => Buffer.concat([Buffer.from([60]), Buffer.alloc(60, 97)])), Buffer.from([0, 0, 1, 0, 1])]);
+    const long = Buffer.concat([
+      header(),
+      ...Array.from({ length: 5 }, () => Buffer.concat([Buffer.from([60]), Buffer.alloc(60, 97)])),
+      Buffer.from([0, 0, 1, 0, 1]),
+    ]);
     expect(parseMessage(long)).toMatchObject({ ok: false, reason: 'name longer than 255 bytes' });
     const badLabel = Buffer.concat([header(), Buffer.from([0x40, 97, 0, 0, 1, 0, 1])]);
     expect(parseMessage(badLabel).ok).toBe(false);
     const missingQuestion = header(2);
-    expect(parseMessage(Buffer.concat([missingQuestion, nameToWire('a.b'), Buffer.from([0, 1, 0, 1])])).ok).toBe(false);
+    expect(
+      parseMessage(Buffer.concat([missingQuestion, nameToWire('a.b'), Buffer.from([0, 1, 0, 1])])).ok,
+    ).toBe(false);
     const trailing = Buffer.concat([makeQuery('a.b', 1), Buffer.from([0])]);
     expect(parseMessage(trailing).ok).toBe(false);
-    const rdlen = Buffer.concat([header(1, 1), nameToWire('a.b'), Buffer.from([0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 9, 1])]);
+    const rdlen = Buffer.concat([
+      header(1, 1),
+      nameToWire('a.b'),
+      Buffer.from([0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 9, 1]),
+    ]);
     expect(parseMessage(rdlen).ok).toBe(false);
     expect(parseMessage(Buffer.alloc(5))).toMatchObject({ ok: false, id: null });
   });
@@ -90,7 +106,12 @@ describe('encoder', () => {
   }));
 
   it('round-trips through an independent decoder, question case kept', () => {
-    const out = encodeResponse(q.msg, { rcode: 0, aa: true, answer: many.slice(0, 2), authority: [], additional: [] }, 512, null);
+    const out = encodeResponse(
+      q.msg,
+      { rcode: 0, aa: true, answer: many.slice(0, 2), authority: [], additional: [] },
+      512,
+      null,
+    );
     const p = Packet.parse(out.bytes);
     expect(p.header).toMatchObject({ id: 7, qr: 1, aa: 1, tc: 0 });
     expect(p.question[0]!.name).toBe('Big.Example.com');
@@ -99,19 +120,34 @@ describe('encoder', () => {
   });
 
   it('truncates to the limit and sets TC instead of throwing', () => {
-    const out = encodeResponse(q.msg, { rcode: 0, aa: true, answer: many, authority: [], additional: [] }, 512, null);
+    const out = encodeResponse(
+      q.msg,
+      { rcode: 0, aa: true, answer: many, authority: [], additional: [] },
+      512,
+      null,
+    );
     expect(out.truncated).toBe(true);
     expect(out.bytes.length).toBeLessThanOrEqual(512);
     const p = Packet.parse(out.bytes);
     expect(p.header.tc).toBe(1);
     expect(p.answer).toHaveLength(0);
-    const big = encodeResponse(q.msg, { rcode: 0, aa: true, answer: many, authority: [], additional: [] }, 4096, { udpSize: 4096, rcode: 0 });
+    const big = encodeResponse(
+      q.msg,
+      { rcode: 0, aa: true, answer: many, authority: [], additional: [] },
+      4096,
+      { udpSize: 4096, rcode: 0 },
+    );
     expect(big.truncated).toBe(false);
     expect(Packet.parse(big.bytes).answer).toHaveLength(40);
   });
 
   it('drops additional records that do not fit without setting TC', () => {
-    const out = encodeResponse(q.msg, { rcode: 0, aa: true, answer: many.slice(0, 1), authority: [], additional: many }, 512, null);
+    const out = encodeResponse(
+      q.msg,
+      { rcode: 0, aa: true, answer: many.slice(0, 1), authority: [], additional: many },
+      512,
+      null,
+    );
     expect(out.truncated).toBe(false);
     const p = Packet.parse(out.bytes);
     expect(p.header.tc).toBe(0);
@@ -124,12 +160,20 @@ describe('encoder', () => {
     const txt = encodeTxt('x'.repeat(600));
     expect([txt[0], txt[256], txt[512]]).toEqual([255, 255, 90]);
     expect(txt.length).toBe(603);
-    expect(encodeCaa(0, 'issue', 'letsencrypt.org')).toEqual(Buffer.from('\x00\x05issueletsencrypt.org', 'latin1'));
+    expect(encodeCaa(0, 'issue', 'letsencrypt.org')).toEqual(
+      Buffer.from('\x00\x05issueletsencrypt.org', 'latin1'),
+    );
     const srv = encodeSrv(10, 5, 5060, 'big.example.com');
     expect(srv.subarray(6)).toEqual(nameToWire('big.example.com'));
     const out = encodeResponse(
       q.msg,
-      { rcode: 0, aa: true, answer: [{ name: 'big.example.com', type: TYPE.SRV, ttl: 1, rdata: srv }], authority: [], additional: [] },
+      {
+        rcode: 0,
+        aa: true,
+        answer: [{ name: 'big.example.com', type: TYPE.SRV, ttl: 1, rdata: srv }],
+        authority: [],
+        additional: [],
+      },
       512,
       null,
     );

@@ -41,7 +41,10 @@ beforeAll(async () => {
   await rec('alias.dyn.test', 'CNAME', 'www.dyn.test');
   await rec('dyn.test', 'MX', '10 mail.dyn.test');
   await rec('txt.dyn.test', 'TXT', 'x'.repeat(300));
-  await tdb.db.insertInto('domains').values({ zone_id: zone.id, name: 'gw.dyn.test', mode: 1, last_ping_ip4: '198.51.100.4' }).execute();
+  await tdb.db
+    .insertInto('domains')
+    .values({ zone_id: zone.id, name: 'gw.dyn.test', mode: 1, last_ping_ip4: '198.51.100.4' })
+    .execute();
 
   nsdPort = await freeDualPort();
   server = await startDnsServer({
@@ -96,7 +99,15 @@ const nsdLog = () => (existsSync(join(dir, 'nsd.log')) ? readFileSync(join(dir, 
 
 describe('zone transfer to a real secondary (NSD)', () => {
   it('AXFR is refused to anyone not in DNS_SECONDARIES, and over UDP', async () => {
-    const v6 = await run('dig', ['@::1', '-p', String(server.port), 'dyn.test', 'AXFR', '+time=2', '+tries=1']);
+    const v6 = await run('dig', [
+      '@::1',
+      '-p',
+      String(server.port),
+      'dyn.test',
+      'AXFR',
+      '+time=2',
+      '+tries=1',
+    ]);
     expect(v6).toMatch(/Transfer failed|REFUSED/);
     // dig always uses TCP for AXFR: ask over UDP by hand, from an allowed address
     const sock = dgram.createSocket('udp4');
@@ -109,7 +120,15 @@ describe('zone transfer to a real secondary (NSD)', () => {
   });
 
   it('an allowed client gets the whole zone between two SOAs', async () => {
-    const out = await run('dig', ['@127.0.0.1', '-p', String(server.port), 'dyn.test', 'AXFR', '+time=2', '+tries=1']);
+    const out = await run('dig', [
+      '@127.0.0.1',
+      '-p',
+      String(server.port),
+      'dyn.test',
+      'AXFR',
+      '+time=2',
+      '+tries=1',
+    ]);
     const lines = out.split('\n').filter((l) => l && !l.startsWith(';'));
     expect(lines[0]).toMatch(/^dyn\.test\.\s+\d+\s+IN\s+SOA/);
     expect(lines[lines.length - 1]).toMatch(/^dyn\.test\.\s+\d+\s+IN\s+SOA/);
@@ -117,9 +136,11 @@ describe('zone transfer to a real secondary (NSD)', () => {
   });
 
   it('NSD transfers the zone and answers the same as ddns', async () => {
-    await eventually(async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1, 100).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${nsdLog()}`);
-    });
+    await eventually(async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1, 100).catch(
+      (err: unknown) => {
+        throw new Error(`${String(err)}\n${nsdLog()}`);
+      },
+    );
     for (const [name, type] of [
       ['www.dyn.test', 'A'],
       ['alias.dyn.test', 'A'],
@@ -133,18 +154,36 @@ describe('zone transfer to a real secondary (NSD)', () => {
       ['www.dyn.test', 'TXT'],
     ] as const) {
       const [ours, theirs] = await Promise.all([dig(server.port, name, type), dig(nsdPort, name, type)]);
-      expect({ name, type, status: theirs.status, answer: theirs.answer }).toEqual({ name, type, status: ours.status, answer: ours.answer });
+      expect({ name, type, status: theirs.status, answer: theirs.answer }).toEqual({
+        name,
+        type,
+        status: ours.status,
+        answer: ours.answer,
+      });
     }
   });
 
   it('a change reaches NSD through NOTIFY', async () => {
     await eventually(async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1, 100);
-    await tdb.db.updateTable('records').set({ content: '192.0.2.81' }).where('name', '=', 'www.dyn.test').execute();
-    await tdb.db.insertInto('records').values({ zone_id: zone.id, name: 'fresh.dyn.test', type: 'A', content: '192.0.2.9' }).execute();
+    await tdb.db
+      .updateTable('records')
+      .set({ content: '192.0.2.81' })
+      .where('name', '=', 'www.dyn.test')
+      .execute();
+    await tdb.db
+      .insertInto('records')
+      .values({ zone_id: zone.id, name: 'fresh.dyn.test', type: 'A', content: '192.0.2.9' })
+      .execute();
     // NSD's refresh timer is an hour: only a NOTIFY makes it transfer this soon
-    await eventually(async () => (await dig(nsdPort, 'fresh.dyn.test', 'A')).answer[0]?.data === '192.0.2.9', 100);
+    await eventually(
+      async () => (await dig(nsdPort, 'fresh.dyn.test', 'A')).answer[0]?.data === '192.0.2.9',
+      100,
+    );
     expect((await dig(nsdPort, 'www.dyn.test', 'A')).answer[0]!.data).toBe('192.0.2.81');
-    const [ours, theirs] = await Promise.all([dig(server.port, 'dyn.test', 'SOA'), dig(nsdPort, 'dyn.test', 'SOA')]);
+    const [ours, theirs] = await Promise.all([
+      dig(server.port, 'dyn.test', 'SOA'),
+      dig(nsdPort, 'dyn.test', 'SOA'),
+    ]);
     expect(theirs.answer).toEqual(ours.answer);
   });
 });

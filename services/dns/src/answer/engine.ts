@@ -89,7 +89,8 @@ export function answer(store: ZoneStore, q: EngineQuestion): EngineAnswer {
     const hit = sets.get(q.type);
     if (hit) {
       for (const r of hit) answerList.push(rr(name, r));
-      if (q.type === TYPE.MX || q.type === TYPE.SRV || q.type === TYPE.NS) addAddresses(store, hit, additional);
+      if (q.type === TYPE.MX || q.type === TYPE.SRV || q.type === TYPE.NS)
+        addAddresses(store, hit, additional);
       return res;
     }
     const cname = sets.get(TYPE.CNAME);

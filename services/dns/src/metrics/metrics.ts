@@ -47,8 +47,12 @@ export class DnsMetrics {
     gauge('dns_store_names', 'Owner names held in memory', () => src.storeNames());
     gauge('dns_store_zones', 'Zones held in memory', () => src.storeZones());
     gauge('dns_cache_entries', 'Packet cache entries', () => src.cacheEntries());
-    gauge('dns_feed_lag_seconds', 'Delay between a change commit and its application', () => src.feedLagSeconds());
-    gauge('dns_feed_connected', '1 while the change feed is connected to Postgres', () => (src.feedConnected() ? 1 : 0));
+    gauge('dns_feed_lag_seconds', 'Delay between a change commit and its application', () =>
+      src.feedLagSeconds(),
+    );
+    gauge('dns_feed_connected', '1 while the change feed is connected to Postgres', () =>
+      src.feedConnected() ? 1 : 0,
+    );
     gauge('dns_rrl_limited', 'Responses limited by RRL since start', () => src.rrlLimited());
   }
 
@@ -56,7 +60,11 @@ export class DnsMetrics {
     const key = `${qtype}|${rcode}|${transport}`;
     let c = this.children.get(key);
     if (!c) {
-      c = this.queries.labels(TYPE_NAME[qtype] ?? `TYPE${qtype}`, RCODE_NAME[rcode] ?? String(rcode), transport);
+      c = this.queries.labels(
+        TYPE_NAME[qtype] ?? `TYPE${qtype}`,
+        RCODE_NAME[rcode] ?? String(rcode),
+        transport,
+      );
       this.children.set(key, c);
     }
     c.inc();

@@ -22,8 +22,16 @@ export interface Listeners {
 
 const family = (host: string) => (net.isIP(host) === 6 ? 6 : 4);
 
-function bindUdp(host: string, port: number, responder: Responder, onError: (e: Error) => void): Promise<dgram.Socket> {
-  const sock = dgram.createSocket({ type: family(host) === 6 ? 'udp6' : 'udp4', ipv6Only: family(host) === 6 });
+function bindUdp(
+  host: string,
+  port: number,
+  responder: Responder,
+  onError: (e: Error) => void,
+): Promise<dgram.Socket> {
+  const sock = dgram.createSocket({
+    type: family(host) === 6 ? 'udp6' : 'udp4',
+    ipv6Only: family(host) === 6,
+  });
   sock.on('message', (msg, rinfo) => {
     const out = responder.handle(msg, { address: rinfo.address, transport: 'udp' });
     if (out && !Array.isArray(out)) sock.send(out, rinfo.port, rinfo.address);
@@ -64,7 +72,12 @@ interface TcpListener {
   sockets: Set<net.Socket>;
 }
 
-function bindTcp(host: string, port: number, responder: Responder, opts: ListenOptions): Promise<TcpListener> {
+function bindTcp(
+  host: string,
+  port: number,
+  responder: Responder,
+  opts: ListenOptions,
+): Promise<TcpListener> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((sock) => {
     sockets.add(sock);

@@ -158,7 +158,9 @@ export const OPT_LEN = 11;
 
 /** Response flags: QR, opcode, AA, TC, RD copied, RA 0, low 4 rcode bits. */
 export function responseFlags(opcode: number, aa: boolean, tc: boolean, rd: boolean, rcode: number): number {
-  return 0x8000 | ((opcode & 0xf) << 11) | (aa ? 0x400 : 0) | (tc ? 0x200 : 0) | (rd ? 0x100 : 0) | (rcode & 0xf);
+  return (
+    0x8000 | ((opcode & 0xf) << 11) | (aa ? 0x400 : 0) | (tc ? 0x200 : 0) | (rd ? 0x100 : 0) | (rcode & 0xf)
+  );
 }
 
 /**

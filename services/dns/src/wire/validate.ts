@@ -84,7 +84,8 @@ export function walkName(buf: Buffer, off: number, labels?: Buffer[]): NameRead 
     if (top === 0xc0) {
       if (p + 1 >= buf.length) throw new WireError('truncated pointer');
       const target = ((len & 0x3f) << 8) | buf[p + 1]!;
-      if (target < HEADER_LEN || target >= limit) throw new WireError('compression pointer not strictly backward');
+      if (target < HEADER_LEN || target >= limit)
+        throw new WireError('compression pointer not strictly backward');
       if (end < 0) end = p + 2;
       limit = target;
       p = target;
@@ -112,7 +113,10 @@ function labelText(label: Buffer): string {
 }
 
 /** Reads a name fully: presentation text and uncompressed wire form. */
-export function readName(buf: Buffer, off: number): { name: string; wire: Buffer; end: number; compressed: boolean } {
+export function readName(
+  buf: Buffer,
+  off: number,
+): { name: string; wire: Buffer; end: number; compressed: boolean } {
   const labels: Buffer[] = [];
   const r = walkName(buf, off, labels);
   const wire = Buffer.allocUnsafe(r.length);
@@ -205,14 +209,18 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
         if (i < ancount + nscount) throw new WireError('OPT outside the additional section');
         if (edns) throw new WireError('more than one OPT');
         if (n.length !== 1) throw new WireError('OPT owner is not the root');
-        for (let o = p; o < p + rdlen; ) {
+        for (let o = p; o < p + rdlen;) {
           if (o + 4 > p + rdlen) throw new WireError('truncated EDNS option');
           o += 4 + buf.readUInt16BE(o + 2);
           if (o > p + rdlen) throw new WireError('EDNS option runs past its RDATA');
         }
         edns = { udpSize: klass, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0 };
       } else if (keepAnswers && i < ancount) {
-        answers.push({ name: readName(buf, owner).name.toLowerCase(), type, rdata: buf.subarray(p, p + rdlen) });
+        answers.push({
+          name: readName(buf, owner).name.toLowerCase(),
+          type,
+          rdata: buf.subarray(p, p + rdlen),
+        });
       }
       p += rdlen;
     }
@@ -241,4 +249,3 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
     throw err;
   }
 }
-

@@ -73,10 +73,13 @@ export class Notifier {
         return;
       }
       sock.send(packet, to.port, to.host);
-      const t = setTimeout(() => {
-        this.timers.delete(t);
-        tryOnce();
-      }, this.firstTimeoutMs * 2 ** attempt);
+      const t = setTimeout(
+        () => {
+          this.timers.delete(t);
+          tryOnce();
+        },
+        this.firstTimeoutMs * 2 ** attempt,
+      );
       this.timers.add(t);
       attempt++;
       this.pending.set(id, {

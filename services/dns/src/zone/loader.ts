@@ -35,7 +35,8 @@ interface DomainDbRow {
   last_ping_ip6: string | null;
 }
 
-const ZONE_COLS = 'id, name, serial::text AS serial, primary_ns, hostmaster, refresh, retry, expire, minimum, ttl';
+const ZONE_COLS =
+  'id, name, serial::text AS serial, primary_ns, hostmaster, refresh, retry, expire, minimum, ttl';
 const RECORD_COLS = 'zone_id, name, type, content, ttl';
 const DOMAIN_COLS = 'zone_id, name, mode, last_ping_ip4, last_ping_ip6';
 
@@ -91,7 +92,10 @@ async function inSnapshot<T>(pool: Pool, fn: (c: Queryable) => Promise<T>): Prom
 }
 
 /** Loads every zone into a new store; returns it with the feed position of the same snapshot. */
-export async function loadStore(pool: Pool, tunnel: TunnelConfig): Promise<{ store: ZoneStore; seq: bigint; stats: LoadStats }> {
+export async function loadStore(
+  pool: Pool,
+  tunnel: TunnelConfig,
+): Promise<{ store: ZoneStore; seq: bigint; stats: LoadStats }> {
   return inSnapshot(pool, async (c) => {
     const seqRow = await c.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM dns_changes');
     const seq = BigInt(seqRow.rows[0]?.seq ?? '0');
@@ -125,7 +129,11 @@ export interface ApplyResult {
  * changed owner name re-read that name's records and domain and replace them. New zones are loaded whole,
  * vanished zones dropped.
  */
-export async function applyChanges(pool: Pool, store: ZoneStore, changes: readonly FeedChange[]): Promise<ApplyResult> {
+export async function applyChanges(
+  pool: Pool,
+  store: ZoneStore,
+  changes: readonly FeedChange[],
+): Promise<ApplyResult> {
   const touched = new Map<number, { names: Set<string>; reload: boolean }>();
   for (const ch of changes) {
     let t = touched.get(ch.zoneId);
@@ -150,7 +158,9 @@ export async function applyChanges(pool: Pool, store: ZoneStore, changes: readon
         continue;
       }
       if (!existing || t.reload || existing.name !== row.name) {
-        const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1`, [id]);
+        const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1`, [
+          id,
+        ]);
         const domains = await c.query<DomainDbRow>(
           `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND mode IS NOT NULL`,
           [id],

@@ -52,7 +52,12 @@ export function encodeRecord(row: RecordRow): StoredRR | null {
       }
       case 'SRV': {
         const [prio, weight, port, host] = v.split(' ') as [string, string, string, string];
-        return { type: TYPE.SRV, ttl, rdata: encodeSrv(Number(prio), Number(weight), Number(port), host), target: host };
+        return {
+          type: TYPE.SRV,
+          ttl,
+          rdata: encodeSrv(Number(prio), Number(weight), Number(port), host),
+          target: host,
+        };
       }
       case 'CAA': {
         const m = /^(\d+) (\S+) "(.*)"$/.exec(v);
