@@ -197,7 +197,7 @@ describe('responder (no sockets)', () => {
     const out = responder.handle(junk, udp) as Buffer;
     expect(out.readUInt16BE(2) & 0xf).toBe(RCODE.FORMERR);
     const response = makeQuery('www.example.net', 1);
-    response[2] |= 0x80;
+    response[2] = response[2]! | 0x80;
     expect(responder.handle(response, udp)).toBeNull();
     expect(responder.handle(Buffer.alloc(3), udp)).toBeNull();
   });

@@ -106,11 +106,12 @@ export function parseDig(out: string): DigResult {
   const status = /status: (\w+)/.exec(out)?.[1] ?? 'NONE';
   const flags = (/[Ff]lags: ([a-z ]*)[;,]/.exec(out)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
   const res: DigResult = { status, flags, answer: [], authority: [], additional: [], question: '', raw: out };
-  let section: 'answer' | 'authority' | 'additional' | 'question' | null = null;
+  type Section = 'answer' | 'authority' | 'additional' | 'question';
+  let section = null as Section | null;
   for (const line of out.split('\n')) {
     const h = /^;; (QUESTION|ANSWER|AUTHORITY|ADDITIONAL) SECTION:/.exec(line);
     if (h) {
-      section = h[1]!.toLowerCase() as typeof section;
+      section = h[1]!.toLowerCase() as Section;
       continue;
     }
     if (section === 'question' && line.startsWith(';') && line.length > 1) {
