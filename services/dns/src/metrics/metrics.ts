@@ -19,15 +19,24 @@ export class DnsMetrics {
   readonly registry = new Registry();
   private readonly queries: Counter<'qtype' | 'rcode' | 'transport'>;
   private readonly dropped: Counter<'reason'>;
-  private readonly children = new Map<string, { inc(): void }>();
+  /** hot-path counts, folded into the Prometheus counter when scraped (a plain increment per query) */
+  private readonly pending = new Map<string, { qtype: number; rcode: number; transport: string; n: number }>();
 
   constructor(src: MetricsSources) {
     const registers = [this.registry];
+    const pending = this.pending;
     this.queries = new Counter({
       name: 'dns_queries_total',
       help: 'Answered queries by question type, response code and transport',
       labelNames: ['qtype', 'rcode', 'transport'],
       registers,
+      collect() {
+        for (const p of pending.values()) {
+          if (p.n === 0) continue;
+          this.labels(TYPE_NAME[p.qtype] ?? `TYPE${p.qtype}`, RCODE_NAME[p.rcode] ?? String(p.rcode), p.transport).inc(p.n);
+          p.n = 0;
+        }
+      },
     });
     this.dropped = new Counter({
       name: 'dns_dropped_total',
