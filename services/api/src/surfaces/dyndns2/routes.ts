@@ -31,7 +31,8 @@ export function dyndns2Routes(deps: ApiDeps): Router {
   const r = Router();
   const service = new UpdaterService(
     deps.db,
-    new RedisLimits(deps.redis, deps.redisPrefix),
+    // per request: deps.redis may be replaced (tests stand in a dead Redis)
+    () => new RedisLimits(deps.redis, deps.redisPrefix),
     { rateLimit: deps.updaterRateLimit ?? true },
     deps.logger,
   );

@@ -82,12 +82,13 @@ const cap = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 export class UpdaterService {
   constructor(
     private readonly db: Db,
-    private readonly limits: RedisLimits,
+    private readonly limitsFor: () => RedisLimits,
     private readonly opts: UpdaterOptions,
     private readonly logger?: Logger,
   ) {}
 
   async handle(input: UpdateInput): Promise<Reply> {
+    const limits = this.limitsFor();
     const mode = outputMode(input.path, input.query, input.body);
     const source = clientIp(input.sourceIp);
     const ua = input.headers['user-agent'];
@@ -135,12 +136,12 @@ export class UpdaterService {
         });
         return formatRequestFailure(mode, 'badauth');
       }
-      const locked = await this.limits.lockedFor(creds.key);
+      const locked = await limits.lockedFor(creds.key);
       if (locked > 0) return formatRequestFailure(mode, 'abuse', { retryAfter: locked });
 
       principal = await authenticate(this.db, creds);
       if (!principal) {
-        const lock = await this.limits.fail(creds.key, FAIL_LIMIT, LOCK_SECONDS);
+        const lock = await limits.fail(creds.key, FAIL_LIMIT, LOCK_SECONDS);
         await writeLog(this.db, {
           accountId: null,
           domainId: null,
@@ -160,7 +161,7 @@ export class UpdaterService {
 
       if (this.opts.rateLimit) {
         const { limit, windowSeconds } = CALL_LIMITS.updater;
-        const r = await this.limits.hit(`updater:${principalKey(p)}`, limit, windowSeconds);
+        const r = await limits.hit(`updater:${principalKey(p)}`, limit, windowSeconds);
         if (!r.allowed) {
           if (r.count === limit + 1)
             await logFor('abuse', `more than ${limit} requests in ${windowSeconds} s`);
@@ -168,7 +169,7 @@ export class UpdaterService {
         }
       }
       const quota = quotaFor(p.accountClass).updatesPerDay;
-      const d = await this.limits.daily(`updater:${quotaKey(p)}`, quota);
+      const d = await limits.daily(`updater:${quotaKey(p)}`, quota);
       if (!d.allowed) {
         if (d.count === quota + 1) await logFor('abuse', `daily quota of ${quota} updates used up`);
         return formatRequestFailure(mode, 'abuse', { retryAfter: d.retryAfter });
@@ -188,7 +189,7 @@ export class UpdaterService {
         }
         req.hosts = [fallback];
       }
-      const results = await this.db.transaction().execute((trx) => this.apply(trx, p, req, writeLog));
+      const results = await this.db.transaction().execute((trx) => this.apply(trx, limits, p, req, writeLog));
       return formatResults(mode, results);
     } catch (err) {
       this.logger?.error({ err }, 'dyndns2 update failed');
@@ -219,6 +220,7 @@ export class UpdaterService {
   /** The update itself, inside one transaction. */
   private async apply(
     trx: Kysely<Database>,
+    limits: RedisLimits,
     p: Principal,
     req: UpdateRequest,
     writeLog: (db: Kysely<Database>, e: LogEntry) => Promise<void>,
@@ -386,10 +388,10 @@ export class UpdaterService {
       let code: HostCode = changed ? 'good' : 'nochg';
       if (this.opts.rateLimit) {
         if (code === 'nochg') {
-          const r = await this.limits.hit(`nochg:${t.name}`, NOCHG_LIMIT, NOCHG_WINDOW);
+          const r = await limits.hit(`nochg:${t.name}`, NOCHG_LIMIT, NOCHG_WINDOW);
           if (!r.allowed) code = 'abuse';
         } else {
-          await this.limits.reset(`nochg:${t.name}`);
+          await limits.reset(`nochg:${t.name}`);
         }
       }
       results.push({ host: t.host, code, ips: code === 'abuse' ? [] : ips });
