@@ -511,9 +511,12 @@ describe('bad input changes nothing', () => {
   test('wrong methods: 405 with Allow', async () => {
     const o = await owner(h.t.db, 'dyn.test', 1);
     for (const m of ['put', 'delete', 'patch'] as const) {
-      const r = await api()
-        [m]('/nic/update')
-        .query({ hostname: names(o)[0], myip: '192.0.2.1', key: o.acct.updateToken });
+      const agent = api();
+      const r = await agent[m]('/nic/update').query({
+        hostname: names(o)[0],
+        myip: '192.0.2.1',
+        key: o.acct.updateToken,
+      });
       expect(r.status).toBe(405);
       expect(r.headers.allow).toBe('GET, POST');
       expect(looksLikeSuccess(r.text)).toBe(false);
