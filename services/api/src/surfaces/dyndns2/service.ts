@@ -278,12 +278,12 @@ export class UpdaterService {
         .execute();
     }
 
-    const upsert = async (
-      dom: LockedDomain,
-      name: string,
-      type: 'A' | 'AAAA',
-      ip: string,
-    ): Promise<boolean> => {
+    // Decide everything first, write last: the log row goes in before the record writes, so the zone row
+    // the change-feed trigger locks is held for as short a time as possible (one statement + COMMIT).
+    const writes: (() => Promise<unknown>)[] = [];
+    let placeholder = 0;
+
+    const upsert = (dom: LockedDomain, name: string, type: 'A' | 'AAAA', ip: string): boolean => {
       const existing = recs.filter(
         (r) => r.zone_id === dom.zone_id && r.name === name && r.type === type && r.ipv6_host_part === null,
       );
@@ -291,61 +291,70 @@ export class UpdaterService {
       const extra = existing.filter((r) => r !== keep);
       if (extra.length) {
         const ids = extra.map((r) => r.id);
-        await trx.deleteFrom('records').where('id', 'in', ids).execute();
+        writes.push(() => trx.deleteFrom('records').where('id', 'in', ids).execute());
         recs = recs.filter((r) => !ids.includes(r.id));
       }
       if (!keep) {
-        const row = await trx
-          .insertInto('records')
-          .values({ zone_id: dom.zone_id, domain_id: dom.id, name, type, content: ip, ttl: RECORD_TTL })
-          .onConflict((oc) => oc.doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        if (row)
-          recs.push({
-            id: row.id,
-            zone_id: dom.zone_id,
-            domain_id: dom.id,
-            name,
-            type,
-            content: ip,
-            ipv6_host_part: null,
-          });
+        writes.push(() =>
+          trx
+            .insertInto('records')
+            .values({ zone_id: dom.zone_id, domain_id: dom.id, name, type, content: ip, ttl: RECORD_TTL })
+            .onConflict((oc) => oc.doNothing())
+            .execute(),
+        );
+        placeholder -= 1; // not in the database yet; only compared against, never written by id
+        recs.push({
+          id: placeholder,
+          zone_id: dom.zone_id,
+          domain_id: dom.id,
+          name,
+          type,
+          content: ip,
+          ipv6_host_part: null,
+        });
         return true;
       }
       if (keep.content === ip) return extra.length > 0;
-      await trx
-        .updateTable('records')
-        .set({ content: ip, updated_at: sql<Date>`now()` })
-        .where('id', '=', keep.id)
-        .execute();
+      const id = keep.id;
+      writes.push(() =>
+        trx
+          .updateTable('records')
+          .set({ content: ip, updated_at: sql<Date>`now()` })
+          .where('id', '=', id)
+          .execute(),
+      );
       keep.content = ip;
       return true;
     };
 
     const prefixDone = new Map<number, boolean>();
-    const applyDomainPrefix = async (dom: LockedDomain): Promise<boolean> => {
+    const applyDomainPrefix = (dom: LockedDomain): boolean => {
       const prefix = req.prefix!;
       const text = formatPrefix(prefix);
       let changed = false;
       if (dom.ipv6_prefix !== text) {
-        await trx
-          .updateTable('domains')
-          .set({ ipv6_prefix: text, updated_at: sql<Date>`now()` })
-          .where('id', '=', dom.id)
-          .execute();
+        writes.push(() =>
+          trx
+            .updateTable('domains')
+            .set({ ipv6_prefix: text, updated_at: sql<Date>`now()` })
+            .where('id', '=', dom.id)
+            .execute(),
+        );
         dom.ipv6_prefix = text;
         changed = true;
       }
       for (const r of recs) {
-        if (r.domain_id !== dom.id || r.type !== 'AAAA' || r.ipv6_host_part === null) continue;
+        if (r.domain_id !== dom.id || r.type !== 'AAAA' || r.ipv6_host_part === null || r.id < 0) continue;
         const content = applyPrefix(prefix, r.ipv6_host_part);
         if (!content || content === r.content) continue;
-        await trx
-          .updateTable('records')
-          .set({ content, updated_at: sql<Date>`now()` })
-          .where('id', '=', r.id)
-          .execute();
+        const id = r.id;
+        writes.push(() =>
+          trx
+            .updateTable('records')
+            .set({ content, updated_at: sql<Date>`now()` })
+            .where('id', '=', id)
+            .execute(),
+        );
         r.content = content;
         changed = true;
       }
@@ -372,16 +381,16 @@ export class UpdaterService {
       let changed = false;
       const ips: string[] = [];
       if (req.ipv4) {
-        changed = (await upsert(dom, t.name, 'A', req.ipv4)) || changed;
+        changed = upsert(dom, t.name, 'A', req.ipv4) || changed;
         ips.push(req.ipv4);
       }
       if (req.ipv6) {
         const v6 = canonicalIPv6(req.ipv6);
-        changed = (await upsert(dom, t.name, 'AAAA', v6)) || changed;
+        changed = upsert(dom, t.name, 'AAAA', v6) || changed;
         ips.push(v6);
       }
       if (req.prefix) {
-        if (!prefixDone.has(dom.id)) prefixDone.set(dom.id, await applyDomainPrefix(dom));
+        if (!prefixDone.has(dom.id)) prefixDone.set(dom.id, applyDomainPrefix(dom));
         changed = prefixDone.get(dom.id)! || changed;
         if (req.onlyPrefix) ips.push(formatPrefix(req.prefix));
       }
@@ -411,6 +420,7 @@ export class UpdaterService {
       result: results.map((r) => r.code).join(','),
       detail: details.join(' '),
     });
+    for (const write of writes) await write();
     return results;
   }
 }
