@@ -203,15 +203,9 @@ export class RegistrationService {
       .executeTakeFirst();
     if (!d) return fail({ kind: 'subscribe', code: 'NoSuchName' });
     if (!d.email || !d.email_verified) return fail({ kind: 'subscribe', code: 'NoEmail' });
-    await this.limit(`reg:reclaim:name:${fqdn}`, lim.perName, async () => {
-      const r = await this.db
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('job_id', 'like', `reclaim-${d.id}-%`)
-        .where('created_at', '>', new Date(Date.now() - lim.perName.windowSeconds * 1000))
-        .executeTakeFirstOrThrow();
-      return Number(r.n);
-    });
+    await this.limit(`reg:reclaim:name:${fqdn}`, lim.perName, () =>
+      this.sentRecently(`reclaim-${d.id}-`, lim.perName.windowSeconds),
+    );
     const token = newUuidToken();
     const email = d.email;
     await this.db.transaction().execute(async (trx) => {
@@ -298,15 +292,9 @@ export class RegistrationService {
     const { domain } = await this.gateway(input.token);
     const lim = REGISTRATION_LIMITS.setemail;
     await this.limit(`reg:setemail:ip:${input.ip}`, lim.perIp, null);
-    await this.limit(`reg:setemail:name:${domain.name}`, lim.perName, async () => {
-      const r = await this.db
-        .selectFrom('email_verifications')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('domain_id', '=', domain.id)
-        .where('created_at', '>', new Date(Date.now() - lim.perName.windowSeconds * 1000))
-        .executeTakeFirstOrThrow();
-      return Number(r.n);
-    });
+    await this.limit(`reg:setemail:name:${domain.name}`, lim.perName, () =>
+      this.sentRecently(`verify-${domain.id}-`, lim.perName.windowSeconds),
+    );
     const secret = randomUUID();
     const link = `${this.o.publicUrl.replace(/\/+$/, '')}/verifyemail?s=${secret}`;
     await this.db.transaction().execute(async (trx) => {
@@ -334,7 +322,7 @@ export class RegistrationService {
       await enqueueInOutbox(trx, {
         queue: QUEUES.email,
         name: 'verify-email',
-        jobId: `verify-${v.id}`,
+        jobId: `verify-${domain.id}-${v.id}`,
         data: {
           to: input.email,
           template: 'verify-email',
@@ -404,6 +392,17 @@ export class RegistrationService {
         .where('id', '=', domain.id)
         .execute();
     });
+  }
+
+  /** How many e-mails whose job id starts with `jobIdPrefix` were queued in the last `windowSeconds`. */
+  private async sentRecently(jobIdPrefix: string, windowSeconds: number): Promise<number> {
+    const r = await this.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('job_id', 'like', `${jobIdPrefix}%`)
+      .where('created_at', '>', new Date(Date.now() - windowSeconds * 1000))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
   }
 
   /**
