@@ -12,16 +12,20 @@ export interface CapturedMail {
   raw: string;
 }
 
-export type SmtpBehaviour = 'accept' | 'stall' | 'reject-temporary';
+export type SmtpBehaviour = 'accept' | 'stall' | 'reject-temporary' | 'reject-permanent';
 
 export interface SmtpCapture {
   url: string;
   port: number;
   mails: CapturedMail[];
-  /** how the next DATA is answered: accept (250), stall (never answer), reject-temporary (451) */
+  /** how DATA is answered: accept (250), stall (never answer), reject-temporary (451), reject-permanent (550) */
   behaviour: SmtpBehaviour;
+  /** behaviours for the next DATA commands, used up first (then `behaviour`) */
+  script: SmtpBehaviour[];
   /** how many DATA commands arrived (accepted or not) */
   dataStarted: number;
+  /** how many messages were received in full but never answered */
+  stalledCount: number;
   waitFor(pred: (m: CapturedMail) => boolean, timeoutMs?: number): Promise<CapturedMail>;
   waitUntil(cond: () => boolean, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -99,18 +103,29 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     closeTimeout: 1000,
     onData(stream, session, callback) {
       cap.dataStarted++;
-      const behaviour = cap.behaviour;
+      const behaviour = cap.script.shift() ?? cap.behaviour;
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         if (behaviour === 'stall') {
           // never answer: the client waits until it (or its process) dies
-          stalled.push(() => callback(new Error('closing')));
+          cap.stalledCount++;
+          stalled.push(() => {
+            try {
+              callback(new Error('closing'));
+            } catch {
+              // the client is gone
+            }
+          });
           return;
         }
-        if (behaviour === 'reject-temporary') {
-          const err = new Error('try again later') as Error & { responseCode: number };
-          err.responseCode = 451;
+        if (behaviour === 'reject-temporary' || behaviour === 'reject-permanent') {
+          const err = new Error(
+            behaviour === 'reject-temporary' ? 'try again later' : 'no such user',
+          ) as Error & {
+            responseCode: number;
+          };
+          err.responseCode = behaviour === 'reject-temporary' ? 451 : 550;
           callback(err);
           return;
         }
@@ -129,7 +144,9 @@ export async function startSmtpCapture(): Promise<SmtpCapture> {
     port,
     mails: [] as CapturedMail[],
     behaviour: 'accept' as SmtpBehaviour,
+    script: [] as SmtpBehaviour[],
     dataStarted: 0,
+    stalledCount: 0,
     async waitUntil(cond: () => boolean, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       while (!cond()) {
