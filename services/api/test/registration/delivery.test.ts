@@ -83,7 +83,7 @@ test('Redis stopped around the request: /setemail answers 200 and the mail arriv
       .where('job_id', 'like', 'verify-%')
       .orderBy('id', 'desc')
       .executeTakeFirstOrThrow();
-  for (let i = 0; i < 200 && (await tried()).attempts < 1; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 400 && (await tried()).attempts < 1; i++) await new Promise((r) => setTimeout(r, 50));
   const row = await tried();
   expect(row.attempts).toBeGreaterThanOrEqual(1);
   expect(row.relayed_at).toBeNull();

@@ -721,6 +721,14 @@ describe('/connectivity-check and CORS', () => {
       const res = await api().get(path).set('Origin', 'http://gateway.local');
       expect(res.headers['access-control-allow-origin']).toBe('*');
     }
+    const pre = await api()
+      .options('/info')
+      .set('Origin', 'http://gateway.local')
+      .set('Access-Control-Request-Method', 'GET')
+      .set('Access-Control-Request-Headers', 'x-requested-with');
+    expect(pre.status).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBe('*');
+    expect(pre.headers['access-control-allow-methods']).toContain('GET');
   });
 });
 

@@ -185,6 +185,21 @@ export function registrationRoutes(deps: ApiDeps): Router {
     }),
   );
 
+  // CORS preflight for the browser endpoints (simple GETs do not need it, custom headers do)
+  r.options(
+    [
+      '/subscribe',
+      '/unsubscribe',
+      '/reclaim',
+      '/info',
+      '/setemail',
+      '/verifyemail',
+      '/revokeemail',
+      '/connectivity-check',
+    ],
+    browser,
+  );
+
   r.get('/connectivity-check', browser, (_req, res) => {
     res.status(200).type('text/plain').send('OK');
   });
