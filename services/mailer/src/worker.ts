@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import type { Logger } from 'pino';
 import type { MailerConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
+import { startCertificates, type CertificatesDeps } from './queues/certificates';
 import { emailProcessor } from './queues/email';
 
 export interface MailerOptions {
@@ -13,6 +14,8 @@ export interface MailerOptions {
   logger: Logger;
   /** BullMQ key prefix (tests use a unique one) */
   prefix: string;
+  /** overrides for the certificates queue (tests: how to wait for our DNS) */
+  certificates?: Pick<CertificatesDeps, 'waitForDns'>;
 }
 
 export interface RunningMailer {
@@ -42,6 +45,20 @@ export async function startMailer(o: MailerOptions): Promise<RunningMailer> {
   });
   await relay.start();
   const workers = [email];
+  // certificates queue: ACME DNS-01 issuance through our DNS + the repeatable renewal sweep
+  workers.push(
+    await startCertificates(
+      {
+        db: o.db,
+        secretsKey: o.config.SECRETS_KEY,
+        directoryUrl: o.config.ACME_DIRECTORY_URL,
+        caFile: o.config.ACME_CA_FILE,
+        logger: o.logger,
+        ...o.certificates,
+      },
+      { connection, prefix: o.prefix },
+    ),
+  );
   return {
     relay,
     workers,

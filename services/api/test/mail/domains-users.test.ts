@@ -580,7 +580,7 @@ async function untar(gz: Buffer): Promise<Record<string, string>> {
   const ex = extract();
   ex.on('entry', (header, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c: unknown) => chunks.push(c as Buffer));
     stream.on('end', () => {
       files[header.name] = Buffer.concat(chunks).toString('utf8');
       next();

@@ -1,0 +1,232 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import * as acme from 'acme-client';
+import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Db } from '@ddns/db';
+import { enqueueInOutbox, QUEUES, type CertificateJob } from '@ddns/jobs';
+import { encryptSecret } from '@ddns/secrets';
+import type { Logger } from 'pino';
+
+/**
+ * The `certificates` queue: issues certificates with ACME (acme-client) by DNS-01 through our own DNS, and
+ * renews them. Two job names:
+ * - `issue` ({hostname, accountId, mailDomainId}): writes `_acme-challenge.<hostname>` TXT into `records` (our
+ *   DNS serves it from the change feed), lets the CA validate, stores cert + chain + encrypted key, and
+ *   removes the TXT again whatever happens.
+ * - `renew-sweep` (repeatable): queues an `issue` for every Let's Encrypt certificate that expires within
+ *   RENEW_BEFORE_DAYS, through the outbox (idempotent per certificate version).
+ */
+
+export const RENEW_BEFORE_DAYS = 30;
+export const RENEW_SWEEP = 'renew-sweep';
+const RENEW_SWEEP_EVERY_MS = 12 * 3600 * 1000;
+const TXT_TTL = 60;
+
+export interface CertificatesDeps {
+  db: Db;
+  secretsKey: string;
+  /** the ACME directory (ACME_DIRECTORY_URL) */
+  directoryUrl: string;
+  /** extra PEM CA to trust for the ACME server's TLS (ACME_CA_FILE; pebble's throwaway CA in tests) */
+  caFile?: string;
+  logger: Logger;
+  /**
+   * Called after the challenge TXT is in `records` and before the CA is asked to validate: wait until our
+   * DNS answers it. Default: a fixed pause for the DNS service to apply the change feed.
+   */
+  waitForDns?: (fqdn: string, value: string) => Promise<void>;
+  /** ACME account contact (optional) */
+  contactEmail?: string;
+  now?: () => Date;
+}
+
+export type CertificatesJobData = CertificateJob | Record<string, never>;
+
+export interface IssueResult {
+  hostname: string;
+  notAfter: string;
+}
+
+export interface SweepResult {
+  queued: string[];
+}
+
+let trustedCaFile: string | undefined;
+/** acme-client talks through its own axios instance: give it an HTTPS agent that also trusts `caFile`. */
+function trustCa(caFile: string | undefined): void {
+  if (!caFile || trustedCaFile === caFile) return;
+  const ca = readFileSync(caFile, 'utf8');
+  acme.axios.defaults.httpsAgent = new Agent({ ca });
+  trustedCaFile = caFile;
+}
+
+const defaultWait = () => new Promise<void>((r) => setTimeout(r, 2000));
+
+/** The zone (one we are authoritative for) that holds `fqdn`. */
+async function zoneFor(db: Db, fqdn: string): Promise<{ id: number; name: string }> {
+  const zones = await db.selectFrom('zones').select(['id', 'name']).execute();
+  let best: { id: number; name: string } | undefined;
+  for (const z of zones)
+    if ((fqdn === z.name || fqdn.endsWith(`.${z.name}`)) && (!best || z.name.length > best.name.length))
+      best = z;
+  if (!best) throw new UnrecoverableError(`${fqdn} is not inside a zone this server answers for`);
+  return best;
+}
+
+/** Issues (or renews) the certificate for one host name and stores it. */
+export async function issueCertificate(deps: CertificatesDeps, data: CertificateJob): Promise<IssueResult> {
+  const hostname = data.hostname;
+  trustCa(deps.caFile);
+  const client = new acme.Client({
+    directoryUrl: deps.directoryUrl,
+    accountKey: await acme.crypto.createPrivateEcdsaKey('P-256'),
+  });
+  await client.createAccount({
+    termsOfServiceAgreed: true,
+    ...(deps.contactEmail ? { contact: [`mailto:${deps.contactEmail}`] } : {}),
+  });
+  const order = await client.createOrder({ identifiers: [{ type: 'dns', value: hostname }] });
+  const written: { zoneId: number; name: string; value: string }[] = [];
+  try {
+    for (const authz of await client.getAuthorizations(order)) {
+      if (authz.status === 'valid') continue;
+      const challenge = authz.challenges.find((c) => c.type === 'dns-01');
+      if (!challenge)
+        throw new UnrecoverableError(`the CA offers no dns-01 challenge for ${authz.identifier.value}`);
+      const value = await client.getChallengeKeyAuthorization(challenge);
+      const name = `_acme-challenge.${authz.identifier.value.replace(/^\*\./, '')}`;
+      const zone = await zoneFor(deps.db, name);
+      await deps.db
+        .insertInto('records')
+        .values({ zone_id: zone.id, name, type: 'TXT', content: value, ttl: TXT_TTL })
+        .onConflict((oc) => oc.columns(['zone_id', 'name', 'type', 'content']).doNothing())
+        .execute();
+      written.push({ zoneId: zone.id, name, value });
+      await (deps.waitForDns ?? defaultWait)(name, value);
+      await client.completeChallenge(challenge);
+      await client.waitForValidStatus(challenge);
+    }
+  } finally {
+    for (const w of written) {
+      await deps.db
+        .deleteFrom('records')
+        .where('zone_id', '=', w.zoneId)
+        .where('name', '=', w.name)
+        .where('type', '=', 'TXT')
+        .where('content', '=', w.value)
+        .execute()
+        .catch((err: unknown) =>
+          deps.logger.warn({ err, name: w.name }, 'could not remove ACME challenge TXT'),
+        );
+    }
+  }
+  const key = await acme.crypto.createPrivateEcdsaKey('P-256');
+  const [, csr] = await acme.crypto.createCsr({ commonName: hostname, altNames: [hostname] }, key);
+  const finalized = await client.finalizeOrder(order, csr);
+  const pem = await client.getCertificate(finalized);
+  const [leafPem, ...chain] = acme.crypto.splitPemChain(pem);
+  if (!leafPem) throw new Error('the CA returned no certificate');
+  const leaf = new X509Certificate(leafPem);
+  const notBefore = new Date(leaf.validFrom);
+  const notAfter = new Date(leaf.validTo);
+  const row = {
+    hostname,
+    account_id: data.accountId,
+    mail_domain_id: data.mailDomainId,
+    cert_pem: leafPem.trim() + '\n',
+    chain_pem: chain.map((c) => c.trim() + '\n').join(''),
+    key_enc: encryptSecret(key.toString('utf8'), deps.secretsKey),
+    not_before: notBefore,
+    not_after: notAfter,
+    source: 'letsencrypt' as const,
+  };
+  await deps.db
+    .insertInto('certificates')
+    .values(row)
+    .onConflict((oc) =>
+      oc.column('hostname').doUpdateSet({
+        account_id: row.account_id,
+        mail_domain_id: row.mail_domain_id,
+        cert_pem: row.cert_pem,
+        chain_pem: row.chain_pem,
+        key_enc: row.key_enc,
+        not_before: row.not_before,
+        not_after: row.not_after,
+        source: row.source,
+      }),
+    )
+    .execute();
+  deps.logger.info({ hostname, notAfter }, 'certificate issued');
+  return { hostname, notAfter: notAfter.toISOString() };
+}
+
+/** Queues a renewal for every ACME certificate expiring within RENEW_BEFORE_DAYS. */
+export async function renewSweep(deps: CertificatesDeps): Promise<SweepResult> {
+  const now = deps.now?.() ?? new Date();
+  const due = await deps.db
+    .selectFrom('certificates')
+    .select(['hostname', 'account_id', 'mail_domain_id', 'not_after'])
+    .where('source', '=', 'letsencrypt')
+    .where('not_after', '<', new Date(now.getTime() + RENEW_BEFORE_DAYS * 86_400_000))
+    .execute();
+  const queued: string[] = [];
+  for (const c of due) {
+    // one renewal per certificate version: a second sweep before it is renewed queues nothing new
+    const jobId = `renew-${c.hostname}-${c.not_after.getTime()}`;
+    await enqueueInOutbox(deps.db, {
+      queue: QUEUES.certificates,
+      name: 'issue',
+      data: { hostname: c.hostname, accountId: c.account_id, mailDomainId: c.mail_domain_id },
+      jobId,
+    });
+    queued.push(jobId);
+  }
+  return { queued };
+}
+
+function isCertificateJob(data: unknown): data is CertificateJob {
+  return !!data && typeof (data as { hostname?: unknown }).hostname === 'string';
+}
+
+/** The `certificates` queue's processor. */
+export function certificatesProcessor(deps: CertificatesDeps) {
+  return async (job: Job<CertificatesJobData>): Promise<IssueResult | SweepResult> => {
+    if (job.name === RENEW_SWEEP) return renewSweep(deps);
+    if (!isCertificateJob(job.data))
+      throw new UnrecoverableError(`certificates job ${job.id ?? ''} has no hostname`);
+    return issueCertificate(deps, job.data);
+  };
+}
+
+/**
+ * Starts the certificates worker and registers the repeatable renewal sweep (the scheduler lives in Redis,
+ * so the short-lived Queue handle used to register it is closed at once). The caller closes the worker.
+ */
+export async function startCertificates(
+  deps: CertificatesDeps,
+  bull: { connection: ConnectionOptions; prefix: string },
+): Promise<Worker> {
+  const queue = new Queue(QUEUES.certificates, { connection: bull.connection, prefix: bull.prefix });
+  queue.on('error', () => undefined);
+  try {
+    await queue.upsertJobScheduler(
+      RENEW_SWEEP,
+      { every: RENEW_SWEEP_EVERY_MS },
+      { name: RENEW_SWEEP, data: {} },
+    );
+  } finally {
+    await queue.close();
+  }
+  const worker = new Worker(QUEUES.certificates, certificatesProcessor(deps), {
+    connection: bull.connection,
+    prefix: bull.prefix,
+    concurrency: 2,
+  });
+  worker.on('failed', (job, err) =>
+    deps.logger.warn({ job: job?.id, err: err.message }, 'certificates job failed'),
+  );
+  worker.on('completed', (job) => deps.logger.info({ job: job.id }, 'certificates job done'));
+  worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'certificates worker problem'));
+  return worker;
+}
