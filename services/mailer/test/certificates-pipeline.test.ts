@@ -40,7 +40,10 @@ beforeAll(async () => {
     certificates: { waitForDns: async () => undefined },
   });
   const a = await account(h.t.db);
-  const login = await request(h.app).post('/mail/auth').field('username', a.email).field('password', 'password123');
+  const login = await request(h.app)
+    .post('/mail/auth')
+    .field('username', a.email)
+    .field('password', 'password123');
   token = login.body.token as string;
   await request(h.app)
     .post('/mail/domains')
@@ -86,7 +89,9 @@ test('install answers with a job id; the mailer issues and stores the certificat
   try {
     const job = await queue.getJob(jobId);
     expect(job?.data).toMatchObject({ hostname: 'mail.pipeline.test' });
-    await until('the job to complete', async () => ((await job?.getState()) === 'completed' ? true : undefined));
+    await until('the job to complete', async () =>
+      (await job?.getState()) === 'completed' ? true : undefined,
+    );
     const schedulers = await queue.getJobSchedulers();
     expect(schedulers.map((s) => s.key)).toContain(RENEW_SWEEP);
   } finally {
