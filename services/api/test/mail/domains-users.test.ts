@@ -4,6 +4,7 @@ import request from 'supertest';
 import { decodeJwt, SignJWT } from 'jose';
 import { extract } from 'tar-stream';
 import { verifyPassword } from '@ddns/secrets';
+import { account } from '@ddns/testkit';
 import {
   createMailDomain,
   login,
@@ -58,6 +59,30 @@ describe('POST /mail/auth', () => {
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ msg: 'Username/password is not correct', result: false });
   });
+});
+
+test('repeated failed logins lock the user name for 10 minutes (429 with Retry-After)', async () => {
+  const victim = await account(m.h.t.db);
+  for (let i = 0; i < 10; i++) {
+    const res = await request(app())
+      .post('/mail/auth')
+      .type('form')
+      .send({ username: victim.email, password: 'guess' + i });
+    expect(res.status).toBe(401);
+  }
+  const locked = await request(app())
+    .post('/mail/auth')
+    .type('form')
+    .send({ username: victim.email, password: PASSWORD });
+  expect(locked.status).toBe(429);
+  expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+  expect(locked.body.result).toBe(false);
+  expect(locked.body.msg).toMatch(/^Too many failed logins/);
+  // other accounts are not affected
+  expect(
+    (await request(app()).post('/mail/auth').type('form').send({ username: m.bob.email, password: PASSWORD }))
+      .status,
+  ).toBe(200);
 });
 
 describe('Auth-token', () => {

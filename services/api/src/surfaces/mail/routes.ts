@@ -8,6 +8,7 @@ import express, {
 import multer from 'multer';
 import { accountByPassword } from '../../auth';
 import type { ApiDeps } from '../../deps';
+import { LimitsUnavailableError, RedisLimits } from '../../limits';
 import { exportArchive, exportFileName } from './export';
 import { failure, param, parseDomainName, parseId, txtZoneLine } from './format';
 import {
@@ -31,6 +32,10 @@ import {
 import { issueMailToken, verifyMailToken } from './token';
 
 /** Mail hosting (seed 002), mounted at /mail. HTTP in and out only: the model is in ./service. See README.md. */
+
+/** failed logins per user name before a lockout, and the lockout's length */
+const LOGIN_MAX_FAILURES = 10;
+const LOGIN_LOCK_SECONDS = 600;
 
 interface MailLocals {
   viewer: Viewer;
@@ -84,11 +89,33 @@ export function mailRoutes(deps: ApiDeps): Router {
   r.use(upload.any());
   r.use(filesAsFields);
 
+  const limits = new RedisLimits(deps.redis, deps.redisPrefix);
+  /** Redis down: logins go on without the lockout (logged), rather than locking everyone out. */
+  const softly = async <T>(fn: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof LimitsUnavailableError)) throw err;
+      deps.logger.warn({ err: err.message }, 'mail login lockout unavailable');
+      return fallback;
+    }
+  };
+
   r.post('/auth', async (req, res) => {
     const username = param(req.body, req.query, 'username', 'email') ?? '';
     const password = param(req.body, req.query, 'password') ?? '';
+    const lockKey = `mail-auth:${username.trim().toLowerCase()}`;
+    const locked = await softly(() => limits.lockedFor(lockKey), 0);
+    if (locked > 0) {
+      res
+        .status(429)
+        .set('Retry-After', String(locked))
+        .json(failure(`Too many failed logins: try again in ${locked} seconds`));
+      return;
+    }
     const account = await accountByPassword(deps.db, username, password);
     if (!account) {
+      await softly(() => limits.fail(lockKey, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS), 0);
       res.status(401).json({ msg: 'Username/password is not correct', result: false });
       return;
     }
