@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
 import { Agent } from 'node:https';
 import * as acme from 'acme-client';
 import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
@@ -62,6 +63,24 @@ function trustCa(caFile: string | undefined): void {
 }
 
 const defaultWait = () => new Promise<void>((r) => setTimeout(r, 2000));
+
+/**
+ * A `waitForDns` that asks a DNS server (ours: `127.0.0.1:DNS_PORT`) until it answers the TXT value, polling
+ * every `intervalMs` for at most `attempts` tries. Use it instead of the fixed pause when the mailer can reach
+ * the ddns DNS responder.
+ */
+export function txtWaiter(server: string, attempts = 50, intervalMs = 200) {
+  return async (fqdn: string, value: string): Promise<void> => {
+    const resolver = new Resolver({ timeout: 1000, tries: 1 });
+    resolver.setServers([server]);
+    for (let i = 0; i < attempts; i++) {
+      const answers = await resolver.resolveTxt(fqdn).catch(() => [] as string[][]);
+      if (answers.some((strings) => strings.join('') === value)) return;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    throw new Error(`${server} does not answer the TXT for ${fqdn}`);
+  };
+}
 
 /** The zone (one we are authoritative for) that holds `fqdn`. */
 async function zoneFor(db: Db, fqdn: string): Promise<{ id: number; name: string }> {
