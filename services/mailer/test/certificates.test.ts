@@ -134,6 +134,19 @@ test('a host outside our zones fails for good, storing nothing', async () => {
   expect(c).toEqual([]);
 });
 
+test('a job whose mail domain was deleted meanwhile fails for good, writing nothing', async () => {
+  const run = certificatesProcessor(deps());
+  await expect(
+    run(job('issue', { hostname: 'mail.certs.test', accountId, mailDomainId: 999999 })),
+  ).rejects.toBeInstanceOf(UnrecoverableError);
+  const txt = await t.db
+    .selectFrom('records')
+    .select('id')
+    .where('name', 'like', '_acme-challenge.%')
+    .execute();
+  expect(txt).toEqual([]);
+});
+
 test('a job without a hostname fails for good', async () => {
   await expect(certificatesProcessor(deps())(job('issue', {}))).rejects.toBeInstanceOf(UnrecoverableError);
 });

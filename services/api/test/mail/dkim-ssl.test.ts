@@ -87,6 +87,31 @@ describe('POST /mail/dkim/add-new-domain', () => {
     ]);
   });
 
+  test('two rotations at once leave exactly one active key and one TXT record', async () => {
+    const send = () =>
+      request(app())
+        .post('/mail/dkim/add-new-domain')
+        .set('Auth-token', m.tokens.bob)
+        .field('domain', 'bob.example');
+    const [a, b] = await Promise.all([send(), send()]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const d = await db()
+      .selectFrom('mail_domains')
+      .select('id')
+      .where('name', '=', 'bob.example')
+      .executeTakeFirstOrThrow();
+    const active = await db()
+      .selectFrom('dkim_keys')
+      .select('public_key')
+      .where('mail_domain_id', '=', d.id)
+      .where('active', '=', true)
+      .execute();
+    expect(active).toHaveLength(1);
+    expect(await dkimRows('bob.example')).toEqual([
+      { type: 'TXT', content: `v=DKIM1; k=rsa; p=${active[0]!.public_key}` },
+    ]);
+  });
+
   test("another account's domain → 404; missing or bad domain → 400", async () => {
     const other = await request(app())
       .post('/mail/dkim/add-new-domain')
@@ -237,6 +262,23 @@ describe('POST /mail/ssl/upload', () => {
     expect(ok.status).toBe(200);
     expect(ok.body.hostname).toBe('alice.example');
   });
+});
+
+test('a wildcard-only certificate is stored under its wildcard name', async () => {
+  const wild = pki.sign(inter, { cn: '*.bob.example', names: ['*.bob.example'] });
+  const res = await request(app())
+    .post('/mail/ssl/upload')
+    .set('Auth-token', m.tokens.bob)
+    .field('ssl_certificate', wild.cert + inter.cert)
+    .field('ssl_certificate_key', wild.key);
+  expect(res.status).toBe(200);
+  expect(res.body.hostname).toBe('*.bob.example');
+  const left = await request(app())
+    .post('/mail/ssl/get-left-days')
+    .set('Auth-token', m.tokens.bob)
+    .field('hostname', '*.bob.example');
+  expect(left.status).toBe(200);
+  expect(left.body.left_days).toBeGreaterThan(80);
 });
 
 describe('POST /mail/ssl/get-left-days', () => {

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { decodeJwt, SignJWT } from 'jose';
 import { extract } from 'tar-stream';
 import { verifyPassword } from '@ddns/secrets';
-import { account } from '@ddns/testkit';
+import { account, sharedZone } from '@ddns/testkit';
 import {
   createMailDomain,
   login,
@@ -261,6 +261,20 @@ describe('mail domains', () => {
     expect(res.status).toBe(status);
     expect(res.body.result).toBe(false);
     expect(res.body.msg).toContain(msg);
+  });
+
+  test('a parent of a zone we serve is refused (409)', async () => {
+    await sharedZone(db(), 'gw.corp.example');
+    const res = await request(app())
+      .post('/mail/domains')
+      .set('Auth-token', m.tokens.bob)
+      .type('form')
+      .send({ domain: 'corp.example', username: 'a', password: 'long-enough-pw' });
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({
+      result: false,
+      msg: 'corp.example contains the zone gw.corp.example, which is not yours to host',
+    });
   });
 
   test('nothing is left behind by a refused creation', async () => {

@@ -96,6 +96,14 @@ async function zoneFor(db: Db, fqdn: string): Promise<{ id: number; name: string
 /** Issues (or renews) the certificate for one host name and stores it. */
 export async function issueCertificate(deps: CertificatesDeps, data: CertificateJob): Promise<IssueResult> {
   const hostname = data.hostname;
+  if (data.mailDomainId !== null) {
+    const d = await deps.db
+      .selectFrom('mail_domains')
+      .select('id')
+      .where('id', '=', data.mailDomainId)
+      .executeTakeFirst();
+    if (!d) throw new UnrecoverableError(`the mail domain of ${hostname} no longer exists`);
+  }
   trustCa(deps.caFile);
   const client = new acme.Client({
     directoryUrl: deps.directoryUrl,

@@ -215,7 +215,7 @@ export function mailRoutes(deps: ApiDeps): Router {
   });
 
   r.post('/ssl/get-left-days', async (req, res) => {
-    const hostname = parseHostname(param(req.body, req.query, 'hostname'));
+    const hostname = parseHostname(param(req.body, req.query, 'hostname'), true);
     const left = await certificateLeftDays(deps.db, viewerOf(res), hostname);
     res.json({ result: true, ...left, days: left.left_days });
   });

@@ -144,6 +144,9 @@ export async function createDomain(
   if (inside?.name === domain) throw new MailError(409, `Domain ${domain} already exists`);
   if (inside)
     throw new MailError(409, `${domain} is inside the zone ${inside.name}, which is not yours to host`);
+  const below = zones.find((z) => z.name.endsWith(`.${domain}`));
+  if (below)
+    throw new MailError(409, `${domain} contains the zone ${below.name}, which is not yours to host`);
   const hash = await hashMailboxPassword(input.password ?? '');
   try {
     return await db.transaction().execute(async (trx) => {
@@ -400,10 +403,12 @@ async function domainForHost(db: Db, viewer: Viewer, hostname: string): Promise<
   return d;
 }
 
-export function parseHostname(v: string | undefined): string {
+/** A host name; with `wildcard`, also a certificate's wildcard name (`*.example.com`). */
+export function parseHostname(v: string | undefined, wildcard = false): string {
   const h = normalizeName(v ?? '');
   if (!h) throw new MailError(400, 'hostname is required');
-  if (!isHostname(h)) throw new MailError(400, `"${v ?? ''}" is not a host name`);
+  const base = wildcard && h.startsWith('*.') ? h.slice(2) : h;
+  if (!isHostname(base)) throw new MailError(400, `"${v ?? ''}" is not a host name`);
   return h;
 }
 
@@ -480,7 +485,7 @@ export async function uploadCertificate(
   let hostname: string;
   let domain: MailDomain;
   if (input.hostname) {
-    hostname = parseHostname(input.hostname);
+    hostname = parseHostname(input.hostname, true);
     const covered = c.names.some(
       (n) =>
         n === hostname ||
@@ -490,14 +495,16 @@ export async function uploadCertificate(
     );
     if (!covered)
       throw new MailError(400, `the certificate does not cover ${hostname} (it names ${c.names.join(', ')})`);
-    domain = await domainForHost(db, viewer, hostname);
+    domain = await domainForHost(db, viewer, baseOfName(hostname));
   } else {
     let q = db.selectFrom('mail_domains').selectAll();
     if (!viewer.isAdmin) q = q.where('account_id', '=', viewer.id);
     const mine = await q.execute();
-    const pick = c.names
+    // the first plain name inside one of the caller's domains, else the first such wildcard name
+    const inMine = c.names
       .map((n) => ({ n, d: findZone(baseOfName(n), mine) }))
-      .find((x) => x.d !== undefined && !x.n.startsWith('*.'));
+      .filter((x) => x.d !== undefined);
+    const pick = inMine.find((x) => !x.n.startsWith('*.')) ?? inMine[0];
     if (!pick?.d)
       throw new MailError(
         400,
@@ -506,7 +513,8 @@ export async function uploadCertificate(
     hostname = pick.n;
     domain = pick.d;
   }
-  if (!isUnder(hostname, domain.name)) throw new MailError(400, `${hostname} is not inside ${domain.name}`);
+  if (!isUnder(baseOfName(hostname), domain.name))
+    throw new MailError(400, `${hostname} is not inside ${domain.name}`);
   const row = {
     hostname,
     account_id: domain.account_id,
