@@ -62,6 +62,37 @@ function trustCa(caFile: string | undefined): void {
   trustedCaFile = caFile;
 }
 
+/**
+ * One ACME account per directory for the life of the process: CAs limit new registrations (Let's Encrypt:
+ * 10 per IP per 3 hours). A failed issuance forgets it, so a retry registers afresh (the CA may have
+ * forgotten us, e.g. a restarted pebble).
+ */
+interface AcmeAccount {
+  key: Buffer;
+  url: string;
+}
+const accounts = new Map<string, Promise<AcmeAccount>>();
+
+function acmeClient(deps: CertificatesDeps): Promise<acme.Client> {
+  let account = accounts.get(deps.directoryUrl);
+  if (!account) {
+    account = (async () => {
+      const key = await acme.crypto.createPrivateEcdsaKey('P-256');
+      const c = new acme.Client({ directoryUrl: deps.directoryUrl, accountKey: key });
+      await c.createAccount({
+        termsOfServiceAgreed: true,
+        ...(deps.contactEmail ? { contact: [`mailto:${deps.contactEmail}`] } : {}),
+      });
+      return { key, url: c.getAccountUrl() };
+    })();
+    accounts.set(deps.directoryUrl, account);
+    account.catch(() => accounts.delete(deps.directoryUrl));
+  }
+  return account.then(
+    (a) => new acme.Client({ directoryUrl: deps.directoryUrl, accountKey: a.key, accountUrl: a.url }),
+  );
+}
+
 const defaultWait = () => new Promise<void>((r) => setTimeout(r, 2000));
 
 /**
@@ -104,15 +135,24 @@ export async function issueCertificate(deps: CertificatesDeps, data: Certificate
       .executeTakeFirst();
     if (!d) throw new UnrecoverableError(`the mail domain of ${hostname} no longer exists`);
   }
+  await zoneFor(deps.db, hostname); // fail before talking to the CA when the name is not ours
   trustCa(deps.caFile);
-  const client = new acme.Client({
-    directoryUrl: deps.directoryUrl,
-    accountKey: await acme.crypto.createPrivateEcdsaKey('P-256'),
-  });
-  await client.createAccount({
-    termsOfServiceAgreed: true,
-    ...(deps.contactEmail ? { contact: [`mailto:${deps.contactEmail}`] } : {}),
-  });
+  const client = await acmeClient(deps);
+  try {
+    return await issueWith(deps, client, data);
+  } catch (err) {
+    // the CA no longer knows our account (e.g. it was restarted): register again on the retry
+    if (/account/i.test((err as Error).message)) accounts.delete(deps.directoryUrl);
+    throw err;
+  }
+}
+
+async function issueWith(
+  deps: CertificatesDeps,
+  client: acme.Client,
+  data: CertificateJob,
+): Promise<IssueResult> {
+  const hostname = data.hostname;
   const order = await client.createOrder({ identifiers: [{ type: 'dns', value: hostname }] });
   const written: { zoneId: number; name: string; value: string }[] = [];
   try {
