@@ -4,6 +4,7 @@ import { Queue, Worker, type WorkerOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import type { MailerConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
+import { certificatesQueue } from './queues/certificates';
 import { emailQueue } from './queues/email';
 import { sweepsQueue } from './queues/sweeps';
 import type { QueueContext, QueueDefinition } from './queues/types';
@@ -12,6 +13,7 @@ import type { QueueContext, QueueDefinition } from './queues/types';
 export const QUEUE_FACTORIES: ReadonlyArray<(ctx: QueueContext) => QueueDefinition> = [
   emailQueue,
   sweepsQueue,
+  certificatesQueue,
 ];
 
 export interface MailerOptions {
@@ -24,6 +26,8 @@ export interface MailerOptions {
   workerOptions?: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>;
   /** outbox poll interval (ms) */
   relayPollMs?: number;
+  /** overrides for the certificates queue (tests: how to wait for our DNS) */
+  certificates?: QueueContext['certificates'];
 }
 
 export interface RunningMailer {
@@ -34,7 +38,13 @@ export interface RunningMailer {
 
 /** Starts the outbox relay, one worker per queue, and the queues' repeatable schedules. */
 export async function startMailer(o: MailerOptions): Promise<RunningMailer> {
-  const ctx: QueueContext = { config: o.config, db: o.db, logger: o.logger, prefix: o.prefix };
+  const ctx: QueueContext = {
+    config: o.config,
+    db: o.db,
+    logger: o.logger,
+    prefix: o.prefix,
+    certificates: o.certificates,
+  };
   const definitions = QUEUE_FACTORIES.map((f) => f(ctx));
   const workers = definitions.map((d) => {
     const w = new Worker(d.queue, d.processor, {

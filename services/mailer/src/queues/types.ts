@@ -11,6 +11,8 @@ export interface QueueContext {
   logger: Logger;
   /** BullMQ key prefix */
   prefix: string;
+  /** certificates queue: how to wait until our DNS answers a challenge TXT (tests) */
+  certificates?: { waitForDns?: (fqdn: string, value: string) => Promise<void> };
 }
 
 /** A repeatable job the mailer keeps scheduled on its queue (BullMQ job scheduler, upserted at start). */
