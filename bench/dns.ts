@@ -9,7 +9,20 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { arg, benchDatabase, benchName, fillZone, freePort, percentile, ROOT, start, tempDir, waitForDns, zoneFile, type Proc } from './lib';
+import {
+  arg,
+  benchDatabase,
+  benchName,
+  fillZone,
+  freePort,
+  percentile,
+  ROOT,
+  start,
+  tempDir,
+  waitForDns,
+  zoneFile,
+  type Proc,
+} from './lib';
 
 const N = Number(arg('names', '1000'));
 const DURATION = Number(arg('duration', '5'));
@@ -52,7 +65,15 @@ async function measure(server: string, port: number, queries: string, note: stri
       .filter((x): x is string => x !== undefined)
       .map((x) => Number(x) * 1000),
   ).sort();
-  return { server, qps, avgMs: avg, lostPct: lost, p99Ms: percentile(lat, 99), p50Ms: percentile(lat, 50), note };
+  return {
+    server,
+    qps,
+    avgMs: avg,
+    lostPct: lost,
+    p99Ms: percentile(lat, 99),
+    p50Ms: percentile(lat, 50),
+    note,
+  };
 }
 
 function rssKb(pid: number): number {
@@ -60,7 +81,11 @@ function rssKb(pid: number): number {
   const visit = (p: number) => {
     try {
       total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) visit(Number(c));
+      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean))
+        visit(Number(c));
     } catch {
       // gone
     }
@@ -89,21 +114,27 @@ async function main(): Promise<void> {
     const port = await freePort();
     t = Date.now();
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const ddns = start(process.execPath, [...nodeArgs, '--import', 'tsx', join(ROOT, 'services/dns/src/main.ts')], {
-      ...process.env,
-      DATABASE_URL: db.url,
-      DNS_HOST: '127.0.0.1',
-      DNS_PORT: String(port),
-      DNS_METRICS_PORT: String(await freePort()),
-      DNS_RRL: 'false',
-      DNS_WORKERS: String(WORKERS),
-      LOG_LEVEL: 'warn',
-    });
+    const ddns = start(
+      process.execPath,
+      [...nodeArgs, '--import', 'tsx', join(ROOT, 'services/dns/src/main.ts')],
+      {
+        ...process.env,
+        DATABASE_URL: db.url,
+        DNS_HOST: '127.0.0.1',
+        DNS_PORT: String(port),
+        DNS_METRICS_PORT: String(await freePort()),
+        DNS_RRL: 'false',
+        DNS_WORKERS: String(WORKERS),
+        LOG_LEVEL: 'warn',
+      },
+    );
     procs.push(ddns);
     await waitForDns(port, benchName(N - 1, ZONE));
     const loadMs = Date.now() - t;
     const rss = rssKb(ddns.child.pid!);
-    process.stdout.write(`ddns: ${WORKERS} worker(s) ready in ${loadMs} ms (process start + load), RSS ${(rss / 1024).toFixed(0)} MiB total\n`);
+    process.stdout.write(
+      `ddns: ${WORKERS} worker(s) ready in ${loadMs} ms (process start + load), RSS ${(rss / 1024).toFixed(0)} MiB total\n`,
+    );
     rows.push(await measure('ddns', port, queries, `${WORKERS} workers`));
     await ddns.stop();
 
@@ -125,7 +156,10 @@ async function main(): Promise<void> {
 
     if (PEERS.includes('pdns')) {
       const pdnsPort = await freePort();
-      writeFileSync(join(dir, 'named.conf'), `zone "${ZONE}" { type master; file "${dir}/${ZONE}.zone"; };\n`);
+      writeFileSync(
+        join(dir, 'named.conf'),
+        `zone "${ZONE}" { type master; file "${dir}/${ZONE}.zone"; };\n`,
+      );
       const pdns = start('pdns_server', [
         '--no-config',
         '--daemon=no',
@@ -152,8 +186,12 @@ async function main(): Promise<void> {
   }
 
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  process.stdout.write(`\n${N} names, ${DURATION} s per run, dnsperf -c 8 -T 2 (max) / -Q ${RATE} (latency)\n`);
-  process.stdout.write(`${'server'.padEnd(8)}${'qps'.padStart(10)}${'avg ms'.padStart(9)}${'lost %'.padStart(8)}${`p50@${RATE}`.padStart(12)}${`p99@${RATE}`.padStart(12)}  note\n`);
+  process.stdout.write(
+    `\n${N} names, ${DURATION} s per run, dnsperf -c 8 -T 2 (max) / -Q ${RATE} (latency)\n`,
+  );
+  process.stdout.write(
+    `${'server'.padEnd(8)}${'qps'.padStart(10)}${'avg ms'.padStart(9)}${'lost %'.padStart(8)}${`p50@${RATE}`.padStart(12)}${`p99@${RATE}`.padStart(12)}  note\n`,
+  );
   for (const r of rows) {
     process.stdout.write(
       `${r.server.padEnd(8)}${f(r.qps).padStart(10)}${f(r.avgMs, 3).padStart(9)}${f(r.lostPct, 2).padStart(8)}${f(r.p50Ms, 3).padStart(12)}${f(r.p99Ms, 3).padStart(12)}  ${r.note}\n`,
@@ -162,11 +200,15 @@ async function main(): Promise<void> {
   const ours = rows.find((r) => r.server === 'ddns');
   for (const r of rows) {
     if (r === ours || !ours) continue;
-    process.stdout.write(`ddns/${r.server}: qps ${f(ours.qps / r.qps, 2)}x, p99 ${f(ours.p99Ms / r.p99Ms, 2)}x\n`);
+    process.stdout.write(
+      `ddns/${r.server}: qps ${f(ours.qps / r.qps, 2)}x, p99 ${f(ours.p99Ms / r.p99Ms, 2)}x\n`,
+    );
   }
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:dns failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `bench:dns failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });

@@ -12,7 +12,11 @@ import { createDb, createPool, migrateToLatest } from '../packages/db/src/index'
 export const ROOT = join(__dirname, '..');
 
 export function adminUrl(): string {
-  return process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  return (
+    process.env.BENCH_DATABASE_URL ??
+    process.env.TEST_DATABASE_URL ??
+    'postgres://postgres@127.0.0.1:5432/postgres'
+  );
 }
 
 export function arg(name: string, def: string): string {

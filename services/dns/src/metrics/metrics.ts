@@ -20,7 +20,10 @@ export class DnsMetrics {
   private readonly queries: Counter<'qtype' | 'rcode' | 'transport'>;
   private readonly dropped: Counter<'reason'>;
   /** hot-path counts, folded into the Prometheus counter when scraped (a plain increment per query) */
-  private readonly pending = new Map<string, { qtype: number; rcode: number; transport: string; n: number }>();
+  private readonly pending = new Map<
+    string,
+    { qtype: number; rcode: number; transport: string; n: number }
+  >();
 
   constructor(src: MetricsSources) {
     const registers = [this.registry];
@@ -33,7 +36,11 @@ export class DnsMetrics {
       collect() {
         for (const p of pending.values()) {
           if (p.n === 0) continue;
-          this.labels(TYPE_NAME[p.qtype] ?? `TYPE${p.qtype}`, RCODE_NAME[p.rcode] ?? String(p.rcode), p.transport).inc(p.n);
+          this.labels(
+            TYPE_NAME[p.qtype] ?? `TYPE${p.qtype}`,
+            RCODE_NAME[p.rcode] ?? String(p.rcode),
+            p.transport,
+          ).inc(p.n);
           p.n = 0;
         }
       },
@@ -67,16 +74,9 @@ export class DnsMetrics {
 
   query(qtype: number, rcode: number, transport: 'udp' | 'tcp'): void {
     const key = `${qtype}|${rcode}|${transport}`;
-    let c = this.children.get(key);
-    if (!c) {
-      c = this.queries.labels(
-        TYPE_NAME[qtype] ?? `TYPE${qtype}`,
-        RCODE_NAME[rcode] ?? String(rcode),
-        transport,
-      );
-      this.children.set(key, c);
-    }
-    c.inc();
+    const p = this.pending.get(key);
+    if (p) p.n++;
+    else this.pending.set(key, { qtype, rcode, transport, n: 1 });
   }
 
   drop(reason: 'malformed' | 'response' | 'rrl'): void {
