@@ -1,7 +1,268 @@
-import { Router } from 'express';
+import express, {
+  Router,
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
+import multer from 'multer';
+import { accountByPassword } from '../../auth';
 import type { ApiDeps } from '../../deps';
+import { LimitsUnavailableError, RedisLimits } from '../../limits';
+import { exportArchive, exportFileName } from './export';
+import { failure, param, parseDomainName, parseId, txtZoneLine } from './format';
+import {
+  certificateLeftDays,
+  changePassword,
+  createDomain,
+  createUser,
+  deleteDomain,
+  deleteUser,
+  exportDomain,
+  listDomains,
+  listUsers,
+  MailError,
+  parseHostname,
+  requestCertificate,
+  rotateDkim,
+  uploadCertificate,
+  type MailSettings,
+  type Viewer,
+} from './service';
+import { issueMailToken, verifyMailToken } from './token';
 
-/** Not built yet: see the open issue for this surface. */
-export function mailRoutes(_deps: ApiDeps): Router {
-  return Router();
+/** Mail hosting (seed 002), mounted at /mail. HTTP in and out only: the model is in ./service. See README.md. */
+
+/** failed logins per user name before a lockout, and the lockout's length */
+const LOGIN_MAX_FAILURES = 10;
+const LOGIN_LOCK_SECONDS = 600;
+
+interface MailLocals {
+  viewer: Viewer;
+}
+
+function viewerOf(res: Response): Viewer {
+  return (res.locals as MailLocals).viewer;
+}
+
+const upload = multer({
+  storage: multer.memoryStorage(),
+  limits: { fileSize: 256 * 1024, fieldSize: 256 * 1024, files: 4, fields: 20 },
+});
+
+/** Files sent with -F name=@file become string fields, so uploads and plain form fields read alike. */
+const filesAsFields: RequestHandler = (req, _res, next) => {
+  const files = req.files;
+  if (Array.isArray(files) && files.length) {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    for (const f of files) if (body[f.fieldname] === undefined) body[f.fieldname] = f.buffer.toString('utf8');
+    req.body = body;
+  }
+  next();
+};
+
+function domainParam(req: Request): string {
+  const raw = param(req.body, req.query, 'domain');
+  if (raw === undefined) throw new MailError(400, 'domain is required');
+  const d = parseDomainName(raw);
+  if (!d) throw new MailError(400, `"${raw}" is not a domain name`);
+  return d;
+}
+
+function idParam(raw: string | undefined, what: string): number {
+  if (raw === undefined) throw new MailError(400, `${what} is required`);
+  const id = parseId(raw);
+  if (id === null) throw new MailError(400, `${what} must be a positive integer`);
+  return id;
+}
+
+export function mailRoutes(deps: ApiDeps): Router {
+  const settings = (): MailSettings => ({
+    mailHost: deps.config.MAIL_HOST,
+    secretsKey: deps.config.SECRETS_KEY,
+    registrationZone: deps.config.REGISTRATION_ZONE,
+  });
+  const r = Router();
+  // bodies on every method, DELETE and GET included
+  r.use(express.urlencoded({ extended: false, limit: '512kb' }));
+  r.use(express.json({ limit: '512kb' }));
+  r.use(upload.any());
+  r.use(filesAsFields);
+
+  const limits = new RedisLimits(deps.redis, deps.redisPrefix);
+  /** Redis down: logins go on without the lockout (logged), rather than locking everyone out. */
+  const softly = async <T>(fn: () => Promise<T>, fallback: T): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof LimitsUnavailableError)) throw err;
+      deps.logger.warn({ err: err.message }, 'mail login lockout unavailable');
+      return fallback;
+    }
+  };
+
+  r.post('/auth', async (req, res) => {
+    const username = param(req.body, req.query, 'username', 'email') ?? '';
+    const password = param(req.body, req.query, 'password') ?? '';
+    const lockKey = `mail-auth:${username.trim().toLowerCase()}`;
+    const locked = await softly(() => limits.lockedFor(lockKey), 0);
+    if (locked > 0) {
+      res
+        .status(429)
+        .set('Retry-After', String(locked))
+        .json(failure(`Too many failed logins: try again in ${locked} seconds`));
+      return;
+    }
+    const account = await accountByPassword(deps.db, username, password);
+    if (!account) {
+      await softly(() => limits.fail(lockKey, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS), 0);
+      res.status(401).json({ msg: 'Username/password is not correct', result: false });
+      return;
+    }
+    res.json({ result: true, token: await issueMailToken(deps.config.JWT_SECRET, account) });
+  });
+
+  // every other call needs a valid Auth-token
+  r.use(async (req, res, next) => {
+    const header = req.get('auth-token') ?? /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    const check = await verifyMailToken(deps.config.JWT_SECRET, header?.trim());
+    if (!check.ok) {
+      res.status(401).json(failure(check.msg));
+      return;
+    }
+    const a = await deps.db
+      .selectFrom('accounts')
+      .select(['id', 'is_admin'])
+      .where('id', '=', check.accountId)
+      .executeTakeFirst();
+    if (!a) {
+      res.status(401).json(failure('Auth-token is not valid'));
+      return;
+    }
+    (res.locals as MailLocals).viewer = { id: a.id, isAdmin: a.is_admin };
+    next();
+  });
+
+  r.get('/domains', async (_req, res) => {
+    res.json({ domains: await listDomains(deps.db, viewerOf(res)) });
+  });
+
+  r.post('/domains', async (req, res) => {
+    const created = await createDomain(deps.db, settings(), viewerOf(res), {
+      domain: domainParam(req),
+      username: param(req.body, req.query, 'username', 'email'),
+      password: param(req.body, req.query, 'password'),
+    });
+    res.status(201).json({
+      result: true,
+      domain: { id: created.id, name: created.name, users_count: 1 },
+      user: { id: created.user.id, domain_id: created.id, email: created.user.email },
+    });
+  });
+
+  r.delete('/domain', async (req, res) => {
+    const d = await deleteDomain(deps.db, viewerOf(res), domainParam(req));
+    res.json({ result: true, msg: `Domain ${d.name} deleted` });
+  });
+
+  r.get('/users/:domain_id', async (req, res) => {
+    res.json({ users: await listUsers(deps.db, viewerOf(res), idParam(req.params.domain_id, 'domain_id')) });
+  });
+
+  const addUser: RequestHandler<{ domain_id: string }> = async (req, res) => {
+    const user = await createUser(deps.db, viewerOf(res), idParam(req.params.domain_id, 'domain_id'), {
+      email: param(req.body, req.query, 'email', 'username'),
+      password: param(req.body, req.query, 'password'),
+    });
+    res.status(201).json({ result: true, user });
+  };
+  r.post('/user/:domain_id', addUser);
+  r.post('/users/:domain_id', addUser);
+
+  r.post('/user-change-password', async (req, res) => {
+    await changePassword(deps.db, viewerOf(res), {
+      id: idParam(param(req.body, req.query, 'id'), 'id'),
+      domainId: idParam(param(req.body, req.query, 'domain_id'), 'domain_id'),
+      password: param(req.body, req.query, 'password'),
+    });
+    res.json({ result: true, msg: 'Password changed' });
+  });
+
+  r.delete('/users', async (req, res) => {
+    const email = param(req.body, req.query, 'email');
+    if (email === undefined) throw new MailError(400, 'email is required');
+    const u = await deleteUser(deps.db, viewerOf(res), email);
+    res.json({ result: true, msg: `User ${u.email} deleted` });
+  });
+
+  r.post('/dkim/add-new-domain', async (req, res) => {
+    const k = await rotateDkim(deps.db, settings(), viewerOf(res), domainParam(req));
+    res.json({
+      result: true,
+      domain: k.domain,
+      selector: k.selector,
+      record: k.record,
+      type: 'TXT',
+      value: k.value,
+      txt: txtZoneLine(k.record, k.value, 3600),
+    });
+  });
+
+  r.post('/ssl/letsencrypt/install', async (req, res) => {
+    const hostname = parseHostname(param(req.body, req.query, 'hostname'));
+    const { jobId } = await requestCertificate(deps.db, viewerOf(res), hostname);
+    res.json({ result: true, job_id: jobId, hostname, msg: 'Certificate request queued' });
+  });
+
+  r.post('/ssl/get-left-days', async (req, res) => {
+    const hostname = parseHostname(param(req.body, req.query, 'hostname'), true);
+    const left = await certificateLeftDays(deps.db, viewerOf(res), hostname);
+    res.json({ result: true, ...left, days: left.left_days });
+  });
+
+  r.post('/ssl/upload', async (req, res) => {
+    const stored = await uploadCertificate(deps.db, settings(), viewerOf(res), {
+      cert: param(req.body, req.query, 'ssl_certificate'),
+      key: param(req.body, req.query, 'ssl_certificate_key'),
+      hostname: param(req.body, req.query, 'hostname'),
+    });
+    res.json({ result: true, ...stored });
+  });
+
+  r.get('/export/domain', async (req, res) => {
+    const data = await exportDomain(deps.db, viewerOf(res), domainParam(req));
+    const now = new Date();
+    res.status(200);
+    res.type('application/gzip');
+    res.attachment(exportFileName(data.domain.name, now));
+    exportArchive(data, now).pipe(res);
+  });
+
+  r.use((_req, res) => {
+    res.status(404).json(failure('Not found'));
+  });
+
+  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    if (err instanceof MailError) {
+      res.status(err.status).json(failure(err.message));
+      return;
+    }
+    if (err instanceof multer.MulterError) {
+      res.status(400).json(failure(`bad form data: ${err.message}`));
+      return;
+    }
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json(failure('bad request body'));
+      return;
+    }
+    req.log.error({ err }, 'mail surface error');
+    res.status(500).json(failure('Internal error'));
+  };
+  r.use(onError);
+  return r;
 }
