@@ -1,16 +1,17 @@
+import { rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { addDomain, type CreatedAccount } from '@ddns/cli';
-import { sharedZone } from '@ddns/testkit';
-import { freeUdpPort, runLego, startPebble, type Pebble } from '../support/acme-e2e';
+import { sharedZone, startPebble, type Pebble } from '@ddns/testkit';
+import { freeUdpPort, runLego } from '../support/acme-e2e';
 import { apiAccount } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
- * The real lego client (Debian's /usr/bin/lego) drives our httpreq endpoint. There is no DNS responder in this
- * test, so lego cannot see the TXT records and gives up before asking pebble to validate: what is checked here is
- * the HTTP side (lego's requests, our answers, both TXT values present at once, none left afterwards). The full
- * issuance test needs the DNS responder (services/dns) — see the report / README.
+ * The real lego client (Debian's /usr/bin/lego) drives our httpreq endpoint, with no DNS responder: lego cannot
+ * see the TXT records and gives up before asking pebble to validate. What is checked here is the HTTP side
+ * (lego's exact requests, our answers, both TXT values present at once, none left afterwards). Issuance through
+ * the DNS responder is lego-issue.test.ts.
  */
 let h: TestApp;
 let a: CreatedAccount;
@@ -72,6 +73,7 @@ test('lego --dns httpreq presents the apex and wildcard values together and clea
     await new Promise((r) => setTimeout(r, 100));
   }
   const result = await run;
+  rmSync(result.dir, { recursive: true, force: true });
   expect(result.output).toMatch(/Checking DNS record propagation/);
   expect(most).toBe(2);
   const expectedAuth = `Basic ${Buffer.from(`${a.email}:${a.apiKey}`).toString('base64')}`;
