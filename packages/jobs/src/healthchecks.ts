@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
-import type { Database, HealthState } from '@ddns/db';
+import { createHash } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, HealthCheck, HealthState } from '@ddns/db';
 import { enqueueInOutbox } from './outbox';
 import { QUEUES } from './queues';
 
@@ -87,4 +88,34 @@ export async function sweepHealthChecks(db: Kysely<Database>, now = new Date()):
     if (moved) done.push({ checkId: c.id, from: c.state, to });
   }
   return done;
+}
+
+/** SHA-256 hex, as @ddns/secrets' hashToken stores tokens. */
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/**
+ * Records a ping of the check whose ping token is `token` (GET|POST /health/<token>, and the updater's
+ * `healthcheck=<token>` parameter, which passes `accountId` so only the authenticated account's checks match).
+ * A `new` check becomes `up`. A `down` check stays `down`: the sweep sees the fresh ping, moves it to `up` and
+ * sends the one recovery e-mail — so every ping path must use this function, never set `state` itself.
+ * Returns the check, or undefined for an unknown token.
+ */
+export async function recordHealthPing(
+  db: Kysely<Database> | Transaction<Database>,
+  token: string,
+  opts: { accountId?: number; now?: Date } = {},
+): Promise<HealthCheck | undefined> {
+  if (!token) return undefined;
+  const now = opts.now ?? new Date();
+  let q = db
+    .updateTable('health_checks')
+    .set({
+      last_ping_at: now,
+      state: sql<HealthState>`CASE WHEN state = 'new' THEN 'up' ELSE state END`,
+      state_changed_at: sql<Date>`CASE WHEN state = 'new' THEN ${now} ELSE state_changed_at END`,
+    })
+    .where('ping_token_hash', '=', sha256(token));
+  if (opts.accountId !== undefined) q = q.where('account_id', '=', opts.accountId);
+  // looked up by SHA-256 (an index look-up on a hash reveals nothing about the token)
+  return q.returningAll().executeTakeFirst();
 }

@@ -1,5 +1,6 @@
-import { sql, type Db, type HealthCheck, type HealthState } from '@ddns/db';
-import { hashToken, newToken, tokenMatches } from '@ddns/secrets';
+import type { Db, HealthCheck } from '@ddns/db';
+import { recordHealthPing } from '@ddns/jobs';
+import { hashToken, newToken } from '@ddns/secrets';
 import { conflict, forbidden, invalid, notFound } from './errors';
 
 export const HEALTHCHECK_LIMITS = {
@@ -92,32 +93,7 @@ export async function deleteHealthCheck(db: Db, accountId: number, idOrName: str
   return row;
 }
 
-/**
- * Records a ping (GET|POST /health/<token>, and the updater's `healthcheck=` parameter). A new check becomes
- * `up`; a `down` check stays down until the sweep sees the ping and sends the recovery e-mail.
- * Returns the check, or undefined for an unknown token.
- */
-export async function pingHealthCheck(
-  db: Db,
-  token: string,
-  now = new Date(),
-): Promise<HealthCheck | undefined> {
-  if (!token) return undefined;
-  const hash = hashToken(token);
-  const found = await db
-    .selectFrom('health_checks')
-    .select(['id', 'ping_token_hash'])
-    .where('ping_token_hash', '=', hash)
-    .executeTakeFirst();
-  if (!found || !tokenMatches(token, found.ping_token_hash)) return undefined;
-  return db
-    .updateTable('health_checks')
-    .set({
-      last_ping_at: now,
-      state: sql<HealthState>`CASE WHEN state = 'new' THEN 'up' ELSE state END`,
-      state_changed_at: sql<Date>`CASE WHEN state = 'new' THEN ${now} ELSE state_changed_at END`,
-    })
-    .where('id', '=', found.id)
-    .returningAll()
-    .executeTakeFirst();
+/** Records a ping (see recordHealthPing in @ddns/jobs: the one implementation every ping path shares). */
+export function pingHealthCheck(db: Db, token: string, now = new Date()): Promise<HealthCheck | undefined> {
+  return recordHealthPing(db, token, { now });
 }

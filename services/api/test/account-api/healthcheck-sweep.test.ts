@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { CreatedAccount } from '@ddns/cli';
-import { healthTransition, sweepHealthChecks } from '@ddns/jobs';
+import { healthTransition, recordHealthPing, sweepHealthChecks } from '@ddns/jobs';
 import { apiAccount } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -98,5 +98,13 @@ describe('sweepHealthChecks', () => {
       .where('name', '=', 'never pinged')
       .executeTakeFirstOrThrow();
     expect(row.state).toBe('new');
+  });
+
+  test("recordHealthPing (the updater's healthcheck= path) matches only the given account's checks", async () => {
+    const other = await apiAccount(h.t.db);
+    expect(await recordHealthPing(h.t.db, token, { accountId: other.id })).toBeUndefined();
+    expect(await recordHealthPing(h.t.db, token, { accountId: a.id })).toMatchObject({ id, state: 'up' });
+    expect(await recordHealthPing(h.t.db, 'unknown-token')).toBeUndefined();
+    expect(await recordHealthPing(h.t.db, '')).toBeUndefined();
   });
 });
