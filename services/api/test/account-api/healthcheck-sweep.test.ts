@@ -103,7 +103,9 @@ describe('sweepHealthChecks', () => {
   test("recordHealthPing (the updater's healthcheck= path) matches only the given account's checks", async () => {
     const other = await apiAccount(h.t.db);
     expect(await recordHealthPing(h.t.db, token, { accountId: other.id })).toBeUndefined();
-    expect(await recordHealthPing(h.t.db, token, { accountId: a.id })).toMatchObject({ id, state: 'up' });
+    // the previous test's far-future sweep left it down: a ping does not change that, the next sweep does
+    expect(await recordHealthPing(h.t.db, token, { accountId: a.id })).toMatchObject({ id, state: 'down' });
+    expect(await sweepHealthChecks(h.t.db)).toEqual([{ checkId: id, from: 'down', to: 'up' }]);
     expect(await recordHealthPing(h.t.db, 'unknown-token')).toBeUndefined();
     expect(await recordHealthPing(h.t.db, '')).toBeUndefined();
   });
