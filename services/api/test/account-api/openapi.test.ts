@@ -63,6 +63,7 @@ test('every path and method in the document is routed (never 404)', async () => 
       'GET /user/record/',
       'GET /user/record/{id}',
       'PUT /user/record/{id}',
+      'GET /tools/whatismyip/',
       'POST /acme/httpreq/present',
       'POST /acme/httpreq/cleanup',
       'GET /openapi.json',

@@ -271,6 +271,19 @@ export const OPENAPI_DOCUMENT: Obj = {
       put: { ...putRecord, operationId: 'putRecord' },
       patch: { ...putRecord, operationId: 'patchRecord' },
     },
+    '/tools/whatismyip/': {
+      get: {
+        summary: "The caller's public address (TRUST_PROXY-aware)",
+        operationId: 'whatIsMyIp',
+        tags: ['records API'],
+        responses: {
+          '200': json(
+            { type: 'object', required: ['ip'], properties: { ip: { type: 'string' } } },
+            'e.g. {"ip": "184.55.30.206"}',
+          ),
+        },
+      },
+    },
     [`${ACME_BASE}/present`]: {
       post: acmeOp('lego httpreq: set the TXT value of an _acme-challenge name', 'acmePresent'),
     },
