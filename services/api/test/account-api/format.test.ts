@@ -1,6 +1,11 @@
 import { envelope, formatRecord, formatTime, parseCall } from '../../src/surfaces/account-api/format';
 import { parseChallenge } from '../../src/surfaces/acme/format';
-import { parseRecordId, parseTypeFilter, tokenFromHeader } from '../../src/surfaces/records-api/format';
+import {
+  parseRecordChange,
+  parseRecordId,
+  parseTypeFilter,
+  tokenFromHeader,
+} from '../../src/surfaces/records-api/format';
 import { checkRecordInput, ownerName, parseTtl } from '../../src/model/validate';
 
 describe('account API format (pure)', () => {
@@ -93,6 +98,21 @@ describe('records API format (pure)', () => {
     expect(parseRecordId('402')).toBe(402);
     for (const bad of ['0', '-1', '1e3', 'abc', '', undefined, '1234567890'])
       expect(parseRecordId(bad)).toBeNull();
+  });
+  test('parseRecordChange', () => {
+    expect(parseRecordChange({ content: '1.2.3.4' })).toEqual({
+      ok: true,
+      content: '1.2.3.4',
+      ttl: undefined,
+    });
+    expect(parseRecordChange({ content: 'x', ttl: 300 })).toEqual({ ok: true, content: 'x', ttl: '300' });
+    expect(parseRecordChange({ content: 'x', ttl: null })).toEqual({
+      ok: true,
+      content: 'x',
+      ttl: undefined,
+    });
+    expect(parseRecordChange(undefined)).toMatchObject({ ok: false, field: 'content' });
+    expect(parseRecordChange({ content: 'x', ttl: { a: 1 } })).toMatchObject({ ok: false, field: 'ttl' });
   });
   test('tokenFromHeader', () => {
     expect(tokenFromHeader('abc')).toBe('abc');

@@ -72,3 +72,19 @@ export const MESSAGES = {
   notFound: 'Not found.',
   throttled: (s: number) => `Request was throttled. Expected available in ${s} seconds.`,
 } as const;
+
+/** The body of PUT /user/record/<id>: `content` (required) and optional `ttl` (number or digits). */
+export function parseRecordChange(
+  body: unknown,
+):
+  | { ok: true; content: string; ttl: string | undefined }
+  | { ok: false; field: 'content' | 'ttl'; error: string } {
+  const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+  if (typeof b.content !== 'string' || b.content === '')
+    return { ok: false, field: 'content', error: MESSAGES.required };
+  if (b.ttl === undefined || b.ttl === null || b.ttl === '')
+    return { ok: true, content: b.content, ttl: undefined };
+  if (typeof b.ttl === 'number' || typeof b.ttl === 'string')
+    return { ok: true, content: b.content, ttl: String(b.ttl) };
+  return { ok: false, field: 'ttl', error: 'A valid integer is required.' };
+}
