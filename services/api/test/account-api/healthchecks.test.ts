@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { Redis } from 'ioredis';
 import type { CreatedAccount } from '@ddns/cli';
 import { hashToken } from '@ddns/secrets';
 import { apiAccount, resetLimits } from '../support/api-helpers';
@@ -117,6 +118,23 @@ test('POST /health/<token> pings too; a down check stays down for the sweep to r
 test('an unknown token is 404; other methods are 405', async () => {
   expect((await request(h.app).get('/health/not-a-token')).status).toBe(404);
   expect((await request(h.app).delete(`/health/${token}`)).status).toBe(405);
+});
+
+test('pings are limited to 120 a minute per address (429 with Retry-After), and still count without Redis', async () => {
+  for (let i = 0; i < 120; i++) expect((await request(h.app).get(`/health/${token}`)).status).toBe(200);
+  const res = await request(h.app).get(`/health/${token}`);
+  expect(res.status).toBe(429);
+  expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  const real = h.deps.redis;
+  const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  dead.on('error', () => undefined);
+  h.deps.redis = dead;
+  try {
+    expect((await request(h.app).post(`/health/${token}`)).status).toBe(200);
+  } finally {
+    h.deps.redis = real;
+    dead.disconnect();
+  }
 });
 
 test("del_healthcheck: another account's check is 403 and stays", async () => {

@@ -8,6 +8,9 @@ import { pingHealthCheck } from '../../model/healthchecks';
 import { ACTION_METHODS, envelope, KEY_PARAMS, parseCall, readParam } from './format';
 import { runCall, type Reply } from './service';
 
+/** Health-check pings per source address (one host may run many checks). */
+const HEALTH_PING_LIMIT = { limit: 120, windowSeconds: 60 };
+
 /** `/api` and `/api.php` (seed 003, "DynDNS API"), and the health-check ping `GET|POST /health/<token>`. */
 export function accountApiRoutes(deps: ApiDeps): Router {
   const r = Router();
@@ -84,6 +87,25 @@ export function accountApiRoutes(deps: ApiDeps): Router {
     if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
       res.status(405).setHeader('Allow', 'GET, POST').type('text/plain').send('method not allowed\n');
       return;
+    }
+    try {
+      const { limit, windowSeconds } = HEALTH_PING_LIMIT;
+      const hit = await new RedisLimits(deps.redis, deps.redisPrefix).hit(
+        `health-ping:${clientIp(req.ip)}`,
+        limit,
+        windowSeconds,
+      );
+      if (!hit.allowed) {
+        res
+          .status(429)
+          .setHeader('Retry-After', String(hit.retryAfter))
+          .type('text/plain')
+          .send('slow down\n');
+        return;
+      }
+    } catch (err) {
+      // a ping is worth more than the limit: without Redis, pings still count
+      if (!(err instanceof LimitsUnavailableError)) throw err;
     }
     const check = await pingHealthCheck(deps.db, String(req.params.token ?? ''));
     if (!check) {
