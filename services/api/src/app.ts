@@ -6,6 +6,7 @@ import { accountApiRoutes } from './surfaces/account-api/routes';
 import { acmeRoutes } from './surfaces/acme/routes';
 import { dyndns2Routes } from './surfaces/dyndns2/routes';
 import { mailRoutes } from './surfaces/mail/routes';
+import { openapiRoutes } from './surfaces/openapi/routes';
 import { opsRoutes } from './surfaces/ops/routes';
 import { recordsApiRoutes } from './surfaces/records-api/routes';
 import { registrationRoutes } from './surfaces/registration/routes';
@@ -38,6 +39,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(recordsApiRoutes(deps));
   app.use('/mail', mailRoutes(deps));
   app.use(acmeRoutes(deps));
+  app.use(openapiRoutes());
 
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found\n');

@@ -14,4 +14,9 @@ export interface ApiDeps {
   redisPrefix: string;
   logger: Logger;
   metrics: Registry;
+  /**
+   * DynDNS2 per-key call limit (3 / 10 s) and nochg rule; default on. Off only for benchmarks (bench/update):
+   * daily quotas and failed-auth lockouts still apply.
+   */
+  updaterRateLimit?: boolean;
 }

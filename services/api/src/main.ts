@@ -20,7 +20,17 @@ async function main(): Promise<void> {
   redis.on('error', (err) => logger.warn({ err: err.message }, 'redis connection problem'));
   const metrics = new Registry();
   collectDefaultMetrics({ register: metrics });
-  const app = createApp({ config, db, redis, redisPrefix: DEFAULT_BULL_PREFIX, logger, metrics });
+  // UPDATER_RATE_LIMIT=off lifts the DynDNS2 per-key call limit for benchmarks (bench/update); never in production
+  const updaterRateLimit = process.env.UPDATER_RATE_LIMIT !== 'off';
+  const app = createApp({
+    config,
+    db,
+    redis,
+    redisPrefix: DEFAULT_BULL_PREFIX,
+    logger,
+    metrics,
+    updaterRateLimit,
+  });
   const servers = await startServers(app, config, logger);
 
   let stopping = false;

@@ -39,7 +39,12 @@ function closeServer(server: http.Server, graceMs: number): Promise<void> {
  * change, e.g. after a renewal) and plain HTTP on API_HTTP_PORT answering only the updater paths.
  * Without them: plain HTTP on API_PORT for everything (put a TLS-terminating reverse proxy in front).
  */
-export async function startServers(app: Express, config: ApiConfig, logger: Logger): Promise<RunningServers> {
+export async function startServers(
+  app: Express,
+  config: ApiConfig,
+  logger: Logger,
+  opts: { tlsReloadIntervalMs?: number } = {},
+): Promise<RunningServers> {
   const certFile = config.TLS_CERT_FILE;
   const keyFile = config.TLS_KEY_FILE;
   if (!certFile || !keyFile) {
@@ -58,8 +63,9 @@ export async function startServers(app: Express, config: ApiConfig, logger: Logg
       logger.error({ err }, 'TLS certificate reload failed; keeping the previous one');
     }
   };
-  watchFile(certFile, { interval: 2000 }, reload);
-  watchFile(keyFile, { interval: 2000 }, reload);
+  const interval = opts.tlsReloadIntervalMs ?? 2000;
+  watchFile(certFile, { interval }, reload);
+  watchFile(keyFile, { interval }, reload);
   const plain = http.createServer((req, res) => {
     if (isPlainHttpPath(req.url)) return app(req, res);
     res

@@ -1,5 +1,7 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
+import { createDb } from '@ddns/db';
+import { TcpProxy, viaPort } from '@ddns/testkit';
 import { createTestApp, type TestApp } from './support/test-app';
 
 let h: TestApp;
@@ -22,7 +24,7 @@ test('/readyz is 200 when Postgres and Redis answer', async () => {
   expect(res.body).toMatchObject({ status: 'ready', postgres: 'ok', redis: 'ok' });
 });
 
-test('/readyz names the failing dependency and recovers without a restart', async () => {
+test('/readyz names Redis when Redis is away and recovers without a restart', async () => {
   const realRedis = h.deps.redis;
   // a Redis client pointed at a closed port stands in for Redis going away
   const dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
@@ -43,4 +45,30 @@ test('/readyz names the failing dependency and recovers without a restart', asyn
 
 test('unknown paths are 404', async () => {
   expect((await request(h.app).get('/nope')).status).toBe(404);
+});
+
+test('/readyz fails with a clear reason while Postgres is away and recovers when it returns', async () => {
+  const u = new URL(h.t.url);
+  const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+  await proxy.start();
+  const db = createDb(viaPort(h.t.url, proxy.port), { max: 2 });
+  const realDb = h.deps.db;
+  h.deps.db = db;
+  try {
+    expect((await request(h.app).get('/readyz')).status).toBe(200);
+    await proxy.cut();
+    const down = await request(h.app).get('/readyz');
+    expect(down.status).toBe(503);
+    expect(down.body.postgres).toMatch(/^unavailable: /);
+    expect(down.body.redis).toBe('ok');
+    await proxy.start(); // Postgres is back, same address; the app was not restarted
+    const until = Date.now() + 10_000;
+    let status = 0;
+    while (Date.now() < until && status !== 200) status = (await request(h.app).get('/readyz')).status;
+    expect(status).toBe(200);
+  } finally {
+    h.deps.db = realDb;
+    await db.destroy();
+    await proxy.stop();
+  }
 });

@@ -1,61 +1,68 @@
-import dgram from 'node:dgram';
+import cluster from 'node:cluster';
 import { loadConfigOrExit } from '@ddns/config';
-import { createDb } from '@ddns/db';
-import Packet from 'native-dns-packet';
 import pino from 'pino';
-import { dnsConfigSchema } from './config';
+import { dnsConfigSchema, listenHosts } from './config';
+import { startDnsServer } from './server';
 
-// Foundation stage: answers SOA at each zone apex over UDP, REFUSED elsewhere. The full responder replaces this.
+/**
+ * The dns service. With DNS_WORKERS > 1 the primary forks workers that share the sockets (Node's cluster
+ * splits UDP and TCP load between them); each worker holds the whole data set and its own change feed.
+ * Worker 1 alone serves metrics and sends NOTIFY.
+ */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(dnsConfigSchema);
   const logger = pino({ name: 'dns', level: config.LOG_LEVEL });
-  const db = createDb(config.DATABASE_URL, { max: 2, applicationName: 'ddns-dns' });
-  const zones = new Map((await db.selectFrom('zones').selectAll().execute()).map((z) => [z.name, z]));
-  const sock = dgram.createSocket(config.DNS_HOST.includes(':') ? 'udp6' : 'udp4');
-  sock.on('message', (msg, rinfo) => {
-    let q: Packet;
-    try {
-      q = Packet.parse(msg);
-    } catch {
-      return;
-    }
-    const question = q.question[0];
-    if (!question) return;
-    const res = new Packet();
-    res.header = { ...q.header, qr: 1, aa: 0, ra: 0, rcode: 5 };
-    res.question = [question];
-    const zone = zones.get(question.name.toLowerCase().replace(/\.$/, ''));
-    if (zone) {
-      res.header.aa = 1;
-      res.header.rcode = 0;
-      if (question.type === 6)
-        res.answer.push({
-          name: question.name,
-          type: 6,
-          class: 1,
-          ttl: zone.ttl,
-          primary: zone.primary_ns,
-          admin: zone.hostmaster,
-          serial: Number(zone.serial),
-          refresh: zone.refresh,
-          retry: zone.retry,
-          expiration: zone.expire,
-          minimum: zone.minimum,
-        });
-    }
-    const buf = Buffer.alloc(512);
-    const len = Packet.write(buf, res);
-    sock.send(buf, 0, len, rinfo.port, rinfo.address);
+
+  if (config.DNS_WORKERS > 1 && cluster.isPrimary) {
+    let stopping = false;
+    for (let i = 0; i < config.DNS_WORKERS; i++) cluster.fork({ DNS_WORKER_INDEX: String(i) });
+    cluster.on('exit', (w, code) => {
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+        return;
+      }
+      logger.error({ pid: w.process.pid, code }, 'worker died; replacing it');
+      cluster.fork({ DNS_WORKER_INDEX: String(w.id) });
+    });
+    const stop = () => {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    return;
+  }
+
+  const first = (process.env.DNS_WORKER_INDEX ?? '0') === '0';
+  const server = await startDnsServer({
+    databaseUrl: config.DATABASE_URL,
+    hosts: listenHosts(config.DNS_HOST),
+    port: config.DNS_PORT,
+    metricsPort: first ? config.DNS_METRICS_PORT : null,
+    secondaries: config.DNS_SECONDARIES,
+    notify: first,
+    tunnel: { ipv4: config.TUNNEL_IPV4, ipv6: config.TUNNEL_IPV6 },
+    rrl: config.DNS_RRL ? { rate: config.DNS_RRL_RATE, slip: 2 } : null,
+    logger,
   });
-  sock.bind(config.DNS_PORT, config.DNS_HOST, () =>
-    logger.info({ port: config.DNS_PORT, zones: zones.size }, 'dns listening (udp)'),
-  );
-  const shutdown = () => {
-    sock.close();
-    void db.destroy().then(() => process.exit(0));
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 main().catch((err: unknown) => {

@@ -12,6 +12,24 @@ export interface OutboxRelayOptions {
   logger: Logger;
   /** poll interval when no notification arrives (ms) */
   pollMs?: number;
+  /** how long one BullMQ add may take before the pass gives up and retries later (ms) */
+  addTimeoutMs?: number;
+}
+
+/** Retries with exponential backoff: 2 s, 4 s, 8 s, ... ~4 min for the 8th attempt. */
+export const JOB_DEFAULTS = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 2000 },
+  removeOnComplete: { age: 7 * 24 * 3600 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+} as const;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -32,7 +50,15 @@ export class OutboxRelay {
   private queue(name: string): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: bullConnection(this.o.redisUrl), prefix: this.o.prefix });
+      // fail fast while Redis is down (the row just waits) instead of queueing commands in memory
+      q = new Queue(name, {
+        connection: {
+          ...bullConnection(this.o.redisUrl),
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+        },
+        prefix: this.o.prefix,
+      });
       q.on('error', () => undefined);
       this.queues.set(name, q);
     }
@@ -98,14 +124,18 @@ export class OutboxRelay {
       if (rows.length === 0) return moved;
       for (const row of rows) {
         try {
-          await this.queue(row.queue as QueueName).add(row.job_name, row.payload, {
-            jobId: row.job_id,
-            attempts: 8,
-            backoff: { type: 'exponential', delay: 2000 },
-            removeOnComplete: { age: 7 * 24 * 3600 },
-            removeOnFail: { age: 30 * 24 * 3600 },
-          });
+          await withTimeout(
+            this.queue(row.queue as QueueName).add(row.job_name, row.payload, {
+              ...JOB_DEFAULTS,
+              jobId: row.job_id,
+            }),
+            this.o.addTimeoutMs ?? 5000,
+          );
         } catch (err) {
+          // start over with a fresh connection next pass
+          const q = this.queues.get(row.queue);
+          this.queues.delete(row.queue);
+          void q?.close().catch(() => undefined);
           await this.o.db
             .updateTable('outbox')
             .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: (err as Error).message }))

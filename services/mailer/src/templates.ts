@@ -22,7 +22,10 @@ const TEMPLATES: Record<EmailTemplate, Template> = {
   }),
   'verify-email': (v) => ({
     subject: `Confirm your e-mail address for ${v.name ?? 'your domain'}`,
-    lines: [`Please confirm that this address belongs to the owner of ${v.name ?? ''}:`],
+    lines: [
+      `Please confirm that this address belongs to the owner of ${v.name ?? ''} by opening the link below.`,
+      'The link is valid for 24 hours and works once. If you did not ask for this, ignore this message.',
+    ],
     link: v.link,
   }),
   'gateway-expiry-warning': (v) => ({
@@ -30,6 +33,7 @@ const TEMPLATES: Record<EmailTemplate, Template> = {
     lines: [
       `Your gateway ${v.name ?? ''} has not checked in since ${v.lastPing ?? 'a long time'}.`,
       `Unless it pings again, the name will be released on ${v.releaseAt ?? 'soon'}.`,
+      'To keep the name, make sure the gateway is running and online; nothing else is needed.',
     ],
   }),
   'healthcheck-down': (v) => ({
@@ -48,10 +52,12 @@ export function renderEmail(template: EmailTemplate, vars: Record<string, string
   const t = TEMPLATES[template];
   if (!t) throw new Error(`unknown e-mail template ${template}`);
   const { subject, lines, link } = t(vars);
-  const text = [...lines, ...(link ? ['', link] : [])].join('\n') + '\n';
+  const footer = 'This message was sent by the ddns gateway registration service.';
+  const text = [...lines, ...(link ? ['', link] : []), '', '-- ', footer].join('\n') + '\n';
   const html =
-    `<!doctype html><html><body>${lines.map((l) => `<p>${esc(l)}</p>`).join('')}` +
+    `<!doctype html><html><head><meta charset="utf-8"><title>${esc(subject)}</title></head><body>` +
+    lines.map((l) => `<p>${esc(l)}</p>`).join('') +
     (link ? `<p><a href="${esc(link)}">${esc(link)}</a></p>` : '') +
-    '</body></html>';
+    `<hr><p><small>${esc(footer)}</small></p></body></html>`;
   return { subject, text, html };
 }

@@ -1,2 +1,3 @@
 export * from './credentials';
 export * from './accounts';
+export * from './api-key';

@@ -1,2 +1,3 @@
 export * from './redis-limits';
 export * from './classes';
+export * from './api-calls';

@@ -3,11 +3,12 @@ import { readFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { Agent } from 'node:https';
 import * as acme from 'acme-client';
-import { Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { UnrecoverableError, type Job } from 'bullmq';
 import type { Db } from '@ddns/db';
 import { enqueueInOutbox, QUEUES, type CertificateJob } from '@ddns/jobs';
 import { encryptSecret } from '@ddns/secrets';
 import type { Logger } from 'pino';
+import type { QueueContext, QueueDefinition } from './types';
 
 /**
  * The `certificates` queue: issues certificates with ACME (acme-client) by DNS-01 through our own DNS, and
@@ -266,34 +267,20 @@ export function certificatesProcessor(deps: CertificatesDeps) {
   };
 }
 
-/**
- * Starts the certificates worker and registers the repeatable renewal sweep (the scheduler lives in Redis,
- * so the short-lived Queue handle used to register it is closed at once). The caller closes the worker.
- */
-export async function startCertificates(
-  deps: CertificatesDeps,
-  bull: { connection: ConnectionOptions; prefix: string },
-): Promise<Worker> {
-  const queue = new Queue(QUEUES.certificates, { connection: bull.connection, prefix: bull.prefix });
-  queue.on('error', () => undefined);
-  try {
-    await queue.upsertJobScheduler(
-      RENEW_SWEEP,
-      { every: RENEW_SWEEP_EVERY_MS },
-      { name: RENEW_SWEEP, data: {} },
-    );
-  } finally {
-    await queue.close();
-  }
-  const worker = new Worker(QUEUES.certificates, certificatesProcessor(deps), {
-    connection: bull.connection,
-    prefix: bull.prefix,
+/** The `certificates` queue: issuance and the repeatable renewal sweep. */
+export function certificatesQueue(ctx: QueueContext): QueueDefinition {
+  const deps: CertificatesDeps = {
+    db: ctx.db,
+    secretsKey: ctx.config.SECRETS_KEY,
+    directoryUrl: ctx.config.ACME_DIRECTORY_URL,
+    caFile: ctx.config.ACME_CA_FILE,
+    logger: ctx.logger,
+    ...ctx.certificates,
+  };
+  return {
+    queue: QUEUES.certificates,
+    processor: certificatesProcessor(deps) as QueueDefinition['processor'],
     concurrency: 2,
-  });
-  worker.on('failed', (job, err) =>
-    deps.logger.warn({ job: job?.id, err: err.message }, 'certificates job failed'),
-  );
-  worker.on('completed', (job) => deps.logger.info({ job: job.id }, 'certificates job done'));
-  worker.on('error', (err) => deps.logger.warn({ err: err.message }, 'certificates worker problem'));
-  return worker;
+    schedules: [{ id: RENEW_SWEEP, jobName: RENEW_SWEEP, everyMs: RENEW_SWEEP_EVERY_MS }],
+  };
 }

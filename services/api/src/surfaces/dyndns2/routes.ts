@@ -1,7 +1,84 @@
-import { Router } from 'express';
+import express, {
+  Router,
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
+import multer from 'multer';
 import type { ApiDeps } from '../../deps';
+import { clientIp } from '../../auth';
+import { RedisLimits } from '../../limits';
+import { formatIp, formatRequestFailure, type Reply } from './format';
+import { hasParam, outputMode, type Params } from './parse';
+import { UpdaterService } from './service';
 
-/** Not built yet: see the open issue for this surface. */
-export function dyndns2Routes(_deps: ApiDeps): Router {
-  return Router();
+/** The updater paths (seed 003; `/nic/update/` of seed 000 matches too: routing is not strict). */
+export const UPDATE_PATHS = ['/nic/update', '/update', '/update.php'];
+/** Longest request target we read; longer ones answer 414 (Node itself refuses headers over 16 KiB). */
+export const MAX_URL_LENGTH = 8192;
+
+const asParams = (v: unknown): Params | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Params) : undefined;
+
+function send(res: Response, r: Reply): void {
+  res.status(r.status).set(r.headers);
+  res.send(r.body);
+}
+
+/** DynDNS2 updater: /nic/update, /update, /update.php (GET and POST), howismyip, /tools/whatismyip/. */
+export function dyndns2Routes(deps: ApiDeps): Router {
+  const r = Router();
+  const service = new UpdaterService(
+    deps.db,
+    // per request: deps.redis may be replaced (tests stand in a dead Redis)
+    () => new RedisLimits(deps.redis, deps.redisPrefix),
+    { rateLimit: deps.updaterRateLimit ?? true },
+    deps.logger,
+  );
+  const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
+  const multipart = multer({
+    limits: { fields: 200, fieldSize: 8192, fieldNameSize: 100, files: 0, parts: 200 },
+  }).none();
+
+  const modeOf = (req: Request) => outputMode(req.path, asParams(req.query), asParams(req.body));
+
+  const gate: RequestHandler = (req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'POST') {
+      send(res, formatRequestFailure(modeOf(req), 'badrequest', { status: 405 }));
+      return;
+    }
+    if (req.originalUrl.length > MAX_URL_LENGTH) {
+      send(res, formatRequestFailure(modeOf(req), 'badrequest', { status: 414 }));
+      return;
+    }
+    next();
+  };
+
+  const update: RequestHandler = async (req, res) => {
+    const query = asParams(req.query);
+    const body = asParams(req.body);
+    if (hasParam(query, body, ['howismyip'])) {
+      send(res, formatIp(modeOf(req), clientIp(req.ip)));
+      return;
+    }
+    send(res, await service.handle({ path: req.path, headers: req.headers, query, body, sourceIp: req.ip }));
+  };
+
+  r.all(UPDATE_PATHS, gate, urlencoded, multipart, update);
+
+  r.get(['/tools/whatismyip', '/tools/whatismyip/'], (req, res) => {
+    send(res, formatIp('json', clientIp(req.ip)));
+  });
+
+  // unreadable or oversized bodies on the updater paths answer in the updater's format
+  const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
+    if (!UPDATE_PATHS.some((p) => req.path.replace(/\/+$/, '') === p)) return next(err);
+    const e = err as { status?: number; statusCode?: number; name?: string };
+    const status = e.status ?? e.statusCode ?? (e.name === 'MulterError' ? 400 : 500);
+    if (status >= 500) return next(err);
+    send(res, formatRequestFailure(modeOf(req), 'badrequest', { status }));
+  };
+  r.use(onError);
+  return r;
 }

@@ -1,8 +1,12 @@
 import { Router } from 'express';
 import type { ApiDeps } from '../../deps';
+import { queueDashboard } from './queue-dashboard';
 import { checkReadiness } from './readiness';
 
-/** /healthz (the process is alive), /readyz (Postgres and Redis answer), /metrics (Prometheus). */
+/**
+ * /healthz (the process is alive), /readyz (Postgres and Redis answer), /metrics (Prometheus),
+ * /admin/queues (bull-board, admin credentials).
+ */
 export function opsRoutes(deps: ApiDeps): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {
@@ -17,5 +21,6 @@ export function opsRoutes(deps: ApiDeps): Router {
   r.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
+  r.use(queueDashboard(deps));
   return r;
 }

@@ -1,0 +1,275 @@
+/**
+ * `pnpm bench:update` — a benchmark, not a test.
+ *
+ * 1. a scratch database (on BENCH_DATABASE_URL / TEST_DATABASE_URL / postgres://postgres@127.0.0.1:5432/postgres),
+ *    migrated, with one shared zone, an `unlimited` account and BENCH_DOMAINS domains with an A record each;
+ * 2. the API in its own process (bench/update/server.ts: rate limits lifted) and autocannon against
+ *    /nic/update for BENCH_SECONDS: authenticated updates, half changing the address (good), half repeating
+ *    it (nochg);
+ * 3. pgbench on the same database, same number of connections: the equivalent single-row UPDATE of a record
+ *    (the change-feed trigger fires as it does for the API);
+ * 4. prints both rates and their ratio, then drops the database and the Redis keys.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { addDomain, addZone, createAccount } from '@ddns/cli';
+import { createDb, migrateToLatest, sql } from '@ddns/db';
+
+const ADMIN_URL =
+  process.env.BENCH_DATABASE_URL ??
+  process.env.TEST_DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';
+/** a Redis database of its own: the API keeps its limit counters under its production prefix */
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const DOMAINS = Number(process.env.BENCH_DOMAINS ?? 200);
+
+const dbName = `ddns_bench_${process.pid}`;
+const withDb = (name: string) => {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
+
+async function admin(statement: string): Promise<void> {
+  const db = createDb(ADMIN_URL, { max: 1 });
+  try {
+    await sql.raw(statement).execute(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The address of update k: updates 2m and 2m+1 carry the same address (good, then nochg) for domain m. */
+function addressOf(m: number): string {
+  return `10.${(m >> 16) & 255}.${(m >> 8) & 255}.${m & 255}`;
+}
+
+async function setup(url: string): Promise<{ token: string; domains: string[]; firstRecordId: number }> {
+  const db = createDb(url, { max: 2 });
+  try {
+    await migrateToLatest(db);
+    await addZone(db, {
+      name: 'bench.test',
+      kind: 'shared',
+      ns: [{ host: 'ns1.bench.test', ip: '127.0.0.1' }],
+    });
+    const acct = await createAccount(db, { email: 'bench@example.com', class: 'unlimited' });
+    const domains: string[] = [];
+    for (let i = 0; i < DOMAINS; i++) {
+      const name = `d${i}.bench.test`;
+      await addDomain(db, { name, accountEmail: acct.email });
+      domains.push(name);
+    }
+    const zone = await db.selectFrom('zones').select('id').executeTakeFirstOrThrow();
+    const dom = await db.selectFrom('domains').select(['id', 'name']).orderBy('id').execute();
+    const rows = await db
+      .insertInto('records')
+      .values(
+        dom.map((d) => ({
+          zone_id: zone.id,
+          domain_id: d.id,
+          name: d.name,
+          type: 'A' as const,
+          content: '192.0.2.1',
+        })),
+      )
+      .returning('id')
+      .execute();
+    return { token: acct.updateToken, domains, firstRecordId: Math.min(...rows.map((r) => r.id)) };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The real API entry point (services/api/src/main.ts) in its own process, per-key call limit lifted. */
+async function startServer(url: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '../../services/api/src/main.ts')],
+    {
+      env: {
+        ...process.env,
+        DATABASE_URL: url,
+        REDIS_URL,
+        API_HOST: '127.0.0.1',
+        API_PORT: String(port),
+        JWT_SECRET: 'bench-jwt-secret-0123456789',
+        SECRETS_KEY: 'bench-secrets-key-0123456789',
+        LOG_LEVEL: 'warn',
+        UPDATER_RATE_LIMIT: 'off',
+      },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let i = 0; i < 200 && !exited; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) return { port, child };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error('the API did not start');
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+async function httpBench(port: number, token: string, domains: string[]) {
+  let k = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { authorization: `Bearer ${token}`, 'user-agent': 'ddns-bench' },
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (req) => {
+          const m = k++ >> 1;
+          const host = domains[m % domains.length]!;
+          return { ...req, path: `/nic/update?hostname=${host}&myip=${addressOf(m)}` };
+        },
+      },
+    ],
+  });
+  return result;
+}
+
+function pgbench(url: string, firstRecordId: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'ddns-pgbench-'));
+  const script = join(dir, 'update.sql');
+  writeFileSync(
+    script,
+    [
+      `\\set id random(${firstRecordId}, ${firstRecordId + DOMAINS - 1})`,
+      '\\set o random(1, 254)',
+      "UPDATE records SET content = '10.9.9.' || :o, updated_at = now() WHERE id = :id;",
+      '',
+    ].join('\n'),
+  );
+  const u = new URL(url);
+  const args = [
+    '-n',
+    '-c',
+    String(CONNECTIONS),
+    '-j',
+    '2',
+    '-T',
+    String(SECONDS),
+    '-f',
+    script,
+    '-h',
+    u.hostname,
+    '-p',
+    u.port || '5432',
+    '-U',
+    decodeURIComponent(u.username || 'postgres'),
+    u.pathname.slice(1),
+  ];
+  return new Promise((resolve, reject) => {
+    execFile(
+      'pgbench',
+      args,
+      { env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } },
+      (err, stdout, stderr) => {
+        rmSync(dir, { recursive: true, force: true });
+        if (err) return reject(new Error(`pgbench failed: ${stderr || err.message}`));
+        const m = /tps = ([\d.]+)/.exec(stdout);
+        if (!m) return reject(new Error(`pgbench printed no tps:\n${stdout}`));
+        resolve(Number(m[1]));
+      },
+    );
+  });
+}
+
+/** Deletes the API's limit counters from the benchmark's Redis database (redis-cli, when installed). */
+function clearRedis(): Promise<void> {
+  return new Promise((resolve) => {
+    execFile('redis-cli', ['-u', REDIS_URL, '--scan', '--pattern', 'ddns:limits:*'], (err, stdout) => {
+      const keys = err ? [] : stdout.split('\n').filter(Boolean);
+      if (!keys.length) return resolve();
+      execFile('redis-cli', ['-u', REDIS_URL, 'DEL', ...keys], () => resolve());
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  await admin(`CREATE DATABASE ${dbName}`);
+  const url = withDb(dbName);
+  let server: { port: number; child: ChildProcess } | undefined;
+  try {
+    const { token, domains, firstRecordId } = await setup(url);
+    server = await startServer(url);
+    // warm-up: connections, JIT
+    await autocannon({
+      url: `http://127.0.0.1:${server.port}/tools/whatismyip/`,
+      duration: 1,
+      connections: 2,
+    });
+    process.stdout.write(
+      `HTTP: ${CONNECTIONS} connections, ${SECONDS} s, ${domains.length} domains, half good / half nochg ...\n`,
+    );
+    const http = await httpBench(server.port, token, domains);
+    await stopServer(server.child);
+    server = undefined;
+    const db = createDb(url, { max: 1 });
+    const rows = await db
+      .selectFrom('update_log')
+      .select((eb) => ['result', eb.fn.countAll<string>().as('n')])
+      .groupBy('result')
+      .orderBy('result')
+      .execute();
+    await db.destroy();
+    const counts = rows.map((x) => `${x.result}=${x.n}`).join(' ');
+    process.stdout.write(`pgbench: ${CONNECTIONS} clients, ${SECONDS} s, single-row UPDATE of records ...\n`);
+    const tps = await pgbench(url, firstRecordId);
+    const rps = http['2xx'] / http.duration;
+    process.stdout.write(
+      [
+        '',
+        `HTTP updates/s (2xx):   ${rps.toFixed(0)}  (latency p50 ${http.latency.p50} ms, p99 ${http.latency.p99} ms; ` +
+          `non-2xx ${http.non2xx}, errors ${http.errors})`,
+        `update log:             ${counts}`,
+        `pgbench UPDATE tps:     ${tps.toFixed(0)}`,
+        `ratio HTTP / pgbench:   ${(rps / tps).toFixed(2)}x  (target >= 0.5x)`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    if (server) await stopServer(server.child);
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await clearRedis();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:update: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

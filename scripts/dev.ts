@@ -1,0 +1,183 @@
+/**
+ * `pnpm dev`: the local launcher. Brings up Postgres (embedded, data in .data/) unless DATABASE_URL is set,
+ * a private redis-server unless REDIS_URL is set, and an SMTP catcher that prints every mail; migrates;
+ * on first run creates a demo shared zone and an admin account (credentials printed once); then runs api,
+ * dns and mailer as child processes with prefixed logs. Ctrl-C stops everything.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SMTPServer } from 'smtp-server';
+import { addZone, createAccount } from '@ddns/cli';
+import { createDb, migrateToLatest } from '@ddns/db';
+import { MissingRedisError, startEmbeddedPostgres, startRedisServer } from '@ddns/local-services';
+
+const root = join(__dirname, '..');
+const dataDir = join(root, '.data');
+const DEMO_ZONE = process.env.DEV_DEMO_ZONE ?? 'dyn.test';
+const stops: (() => Promise<void>)[] = [];
+const children: ChildProcess[] = [];
+const log = (s: string) => process.stdout.write(`[dev] ${s}\n`);
+
+function devSecrets(): { JWT_SECRET: string; SECRETS_KEY: string } {
+  const f = join(dataDir, 'dev-secrets.json');
+  if (existsSync(f))
+    return JSON.parse(readFileSync(f, 'utf8')) as { JWT_SECRET: string; SECRETS_KEY: string };
+  const s = { JWT_SECRET: randomBytes(24).toString('hex'), SECRETS_KEY: randomBytes(24).toString('hex') };
+  writeFileSync(f, JSON.stringify(s), { mode: 0o600 });
+  return s;
+}
+
+function startSmtpCatcher(port: number): Promise<void> {
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const subject = /^Subject: (.*)$/im.exec(text)?.[1] ?? '(no subject)';
+        const to = session.envelope.rcptTo.map((r) => r.address).join(', ');
+        log(
+          `mail to ${to}: ${subject}\n${text
+            .split(/\r?\n\r?\n/)
+            .slice(1)
+            .join('\n\n')
+            .slice(0, 2000)}`,
+        );
+        cb();
+      });
+    },
+  });
+  stops.push(() => new Promise((r) => server.close(() => r())));
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+}
+
+function run(name: string, env: NodeJS.ProcessEnv): void {
+  const child = spawn(
+    join(root, 'node_modules', '.bin', 'tsx'),
+    [join(root, 'services', name, 'src', 'main.ts')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  children.push(child);
+  for (const s of [child.stdout, child.stderr]) {
+    createInterface({ input: s }).on('line', (l) => process.stdout.write(`[${name}] ${l}\n`));
+  }
+  child.on('exit', (code, signal) => {
+    log(`${name} exited (${signal ?? code})`);
+    if (!shuttingDown) void shutdown(1);
+  });
+}
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log('stopping...');
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
+        }),
+    ),
+  );
+  for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  log('all stopped');
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  let databaseUrl = process.env.DATABASE_URL;
+  if (!databaseUrl) {
+    log('starting embedded Postgres (.data/postgres)');
+    const pg = await startEmbeddedPostgres(
+      join(dataDir, 'postgres'),
+      Number(process.env.DEV_PG_PORT ?? 54329),
+    );
+    stops.push(pg.stop);
+    databaseUrl = pg.url;
+  }
+  let redisUrl = process.env.REDIS_URL;
+  if (!redisUrl) {
+    try {
+      const redis = await startRedisServer(Number(process.env.DEV_REDIS_PORT ?? 63790));
+      stops.push(redis.stop);
+      redisUrl = redis.url;
+      log(`started redis-server (${redisUrl})`);
+    } catch (err) {
+      if (err instanceof MissingRedisError) {
+        process.stderr.write(`[dev] ${err.message}\n`);
+        await shutdown(1);
+      }
+      throw err;
+    }
+  }
+  let smtpUrl = process.env.SMTP_URL;
+  if (!smtpUrl) {
+    const port = Number(process.env.DEV_SMTP_PORT ?? 1025);
+    await startSmtpCatcher(port);
+    smtpUrl = `smtp://127.0.0.1:${port}`;
+    log(`SMTP catcher on ${smtpUrl}: mails are printed here`);
+  }
+
+  const db = createDb(databaseUrl, { max: 2 });
+  const m = await migrateToLatest(db);
+  if (m.applied.length) log(`migrated: ${m.applied.join(', ')}`);
+  const hasAccounts = await db.selectFrom('accounts').select('id').limit(1).executeTakeFirst();
+  if (!hasAccounts) {
+    if (!(await db.selectFrom('zones').select('id').where('name', '=', DEMO_ZONE).executeTakeFirst())) {
+      await addZone(db, {
+        name: DEMO_ZONE,
+        kind: 'shared',
+        ns: [{ host: `ns1.${DEMO_ZONE}`, ip: '127.0.0.1' }],
+      });
+    }
+    const password = randomBytes(9).toString('base64url');
+    const admin = await createAccount(db, { email: 'admin@example.com', password, admin: true });
+    log(
+      `first run: demo shared zone ${DEMO_ZONE} and an admin account (shown once, keep them):\n` +
+        `      e-mail:       ${admin.email}\n      password:     ${password}\n` +
+        `      API key:      ${admin.apiKey}\n      update token: ${admin.updateToken}`,
+    );
+  }
+  await db.destroy();
+
+  const env: NodeJS.ProcessEnv = {
+    ...devSecrets(),
+    PUBLIC_URL: `http://localhost:${process.env.API_PORT ?? 8080}`,
+    DNS_PORT: '1053',
+    TUNNEL_IPV4: '127.0.0.1',
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    SMTP_URL: smtpUrl,
+  };
+  run('api', env);
+  run('dns', env);
+  run('mailer', env);
+  log(
+    `api http://localhost:${env.API_PORT ?? 8080}  dns 127.0.0.1:${env.DNS_PORT}  (Ctrl-C stops everything)`,
+  );
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`[dev] ${err instanceof Error ? err.message : String(err)}\n`);
+  await shutdown(1);
+});

@@ -1,0 +1,107 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { RCODE_NAME, TYPE_NAME } from '../wire/constants';
+
+/** What the gauges read when scraped. */
+export interface MetricsSources {
+  storeNames(): number;
+  storeZones(): number;
+  cacheEntries(): number;
+  /** seconds between the last applied change's commit and its application; 0 when none yet */
+  feedLagSeconds(): number;
+  feedConnected(): boolean;
+  rrlLimited(): number;
+}
+
+/** Prometheus metrics of one responder (its own registry, so several can live in one process). */
+export class DnsMetrics {
+  readonly registry = new Registry();
+  private readonly queries: Counter<'qtype' | 'rcode' | 'transport'>;
+  private readonly dropped: Counter<'reason'>;
+  /** hot-path counts, folded into the Prometheus counter when scraped (a plain increment per query) */
+  private readonly pending = new Map<
+    string,
+    { qtype: number; rcode: number; transport: string; n: number }
+  >();
+
+  constructor(src: MetricsSources) {
+    const registers = [this.registry];
+    const pending = this.pending;
+    this.queries = new Counter({
+      name: 'dns_queries_total',
+      help: 'Answered queries by question type, response code and transport',
+      labelNames: ['qtype', 'rcode', 'transport'],
+      registers,
+      collect() {
+        for (const p of pending.values()) {
+          if (p.n === 0) continue;
+          this.labels(
+            TYPE_NAME[p.qtype] ?? `TYPE${p.qtype}`,
+            RCODE_NAME[p.rcode] ?? String(p.rcode),
+            p.transport,
+          ).inc(p.n);
+          p.n = 0;
+        }
+      },
+    });
+    this.dropped = new Counter({
+      name: 'dns_dropped_total',
+      help: 'Packets not answered, by reason (malformed, response, rrl)',
+      labelNames: ['reason'],
+      registers,
+    });
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    gauge('dns_store_names', 'Owner names held in memory', () => src.storeNames());
+    gauge('dns_store_zones', 'Zones held in memory', () => src.storeZones());
+    gauge('dns_cache_entries', 'Packet cache entries', () => src.cacheEntries());
+    gauge('dns_feed_lag_seconds', 'Delay between a change commit and its application', () =>
+      src.feedLagSeconds(),
+    );
+    gauge('dns_feed_connected', '1 while the change feed is connected to Postgres', () =>
+      src.feedConnected() ? 1 : 0,
+    );
+    gauge('dns_rrl_limited', 'Responses limited by RRL since start', () => src.rrlLimited());
+  }
+
+  query(qtype: number, rcode: number, transport: 'udp' | 'tcp'): void {
+    const key = `${qtype}|${rcode}|${transport}`;
+    const p = this.pending.get(key);
+    if (p) p.n++;
+    else this.pending.set(key, { qtype, rcode, transport, n: 1 });
+  }
+
+  drop(reason: 'malformed' | 'response' | 'rrl'): void {
+    this.dropped.labels(reason).inc();
+  }
+
+  /** Serves GET /metrics on host:port (0 = any free port); resolves with the bound port. */
+  async listen(host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
+    const server = http.createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return {
+      port: (server.address() as AddressInfo).port,
+      close: () => new Promise<void>((r) => server.close(() => r())),
+    };
+  }
+}

@@ -1,0 +1,181 @@
+import { answer } from './answer/engine';
+import { PacketCache } from './cache';
+import type { RateLimiter } from './limits/rrl';
+import type { DnsMetrics } from './metrics/metrics';
+import { OPCODE, RCODE, TCP_MAX, TYPE, UDP_CLASSIC, UDP_MAX } from './wire/constants';
+import { encodeResponse, OPT_LEN, responseFlags, type OptOut } from './wire/encode';
+import { parseMessage, type Message } from './wire/validate';
+import type { ZoneStore } from './zone/store';
+
+export type Transport = 'udp' | 'tcp';
+
+export interface Client {
+  address: string;
+  transport: Transport;
+}
+
+/** Streams a zone transfer: the messages to send, or null when this client may not transfer. */
+export type XfrHandler = (msg: Message, client: Client, store: ZoneStore) => Buffer[] | null;
+
+export interface ResponderOptions {
+  rrl?: RateLimiter | null;
+  xfr?: XfrHandler | null;
+  metrics?: DnsMetrics | null;
+  /** packet cache of encoded answers (default on) */
+  cache?: boolean;
+}
+
+/**
+ * The query path, top to bottom: validate → refuse what is not a query → EDNS → packet cache → answer
+ * engine → encode (truncate to the client's size) → rate limit (UDP) → bytes out.
+ * `handle` never throws for any input and returns null when nothing must be sent; an AXFR (TCP only, to
+ * allowed secondaries) yields several messages.
+ */
+export class Responder {
+  readonly cache: PacketCache;
+  private readonly rrl: RateLimiter | null;
+  private readonly metrics: DnsMetrics | null;
+  private readonly useCache: boolean;
+  private readonly xfr: XfrHandler | null;
+
+  constructor(
+    private readonly store: () => ZoneStore,
+    opts: ResponderOptions = {},
+  ) {
+    this.rrl = opts.rrl ?? null;
+    this.metrics = opts.metrics ?? null;
+    this.useCache = opts.cache ?? true;
+    this.xfr = opts.xfr ?? null;
+    this.cache = new PacketCache();
+  }
+
+  handle(buf: Buffer, client: Client): Buffer | Buffer[] | null {
+    // 1. validate every byte before trusting any of it
+    const parsed = parseMessage(buf);
+    if (!parsed.ok) {
+      if (parsed.id === null || parsed.flags & 0x8000) return this.dropped('malformed');
+      return this.reply(formErr(parsed.id, parsed.flags), client, RCODE.FORMERR, 0);
+    }
+    const msg = parsed.msg;
+    // 2. responses (QR=1) are never answered: no reflection loops
+    if (msg.qr) return this.dropped('response');
+    const q = msg.question;
+    // 3. only standard queries; NOTIFY to a primary and anything else: NOTIMP
+    if (msg.opcode !== OPCODE.QUERY) {
+      return this.reply(this.bare(msg, RCODE.NOTIMP), client, RCODE.NOTIMP, q?.type ?? 0);
+    }
+    if (msg.qdcount !== 1 || !q) return this.reply(this.bare(msg, RCODE.FORMERR), client, RCODE.FORMERR, 0);
+    // 4. EDNS: unknown version → BADVERS; otherwise the client's size (512 without EDNS)
+    const opt = msg.edns ? { udpSize: UDP_MAX, rcode: 0 } : null;
+    if (msg.edns && msg.edns.version > 0) {
+      return this.reply(this.bare(msg, RCODE.BADVERS), client, RCODE.BADVERS, q.type);
+    }
+    const limit = client.transport === 'tcp' ? TCP_MAX : msg.edns ? clamp(msg.edns.udpSize) : UDP_CLASSIC;
+    // 5. packet cache: the encoded answer to this normalised question, re-stamped for this query
+    const store = this.store();
+    if (this.useCache && q.plain) {
+      const hit = this.cache.get(store.version, q.lname, q.type, q.class);
+      if (hit && hit.bytes.length + (opt ? OPT_LEN : 0) <= limit) {
+        return this.reply(restamp(hit.bytes, msg, opt), client, hit.rcode, q.type);
+      }
+    }
+    // 6. the answer engine (pure), then encoding
+    if (q.type === TYPE.AXFR || q.type === TYPE.IXFR) {
+      const msgs = client.transport === 'tcp' && this.xfr ? this.xfr(msg, client, store) : null;
+      if (msgs) {
+        this.metrics?.query(q.type, RCODE.NOERROR, client.transport);
+        return msgs;
+      }
+      return this.reply(this.bare(msg, RCODE.REFUSED), client, RCODE.REFUSED, q.type);
+    }
+    const sections = answer(store, q);
+    const full = encodeResponse(msg, sections, TCP_MAX, null).bytes;
+    if (this.useCache && q.plain)
+      this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode);
+    const out =
+      full.length + (opt ? OPT_LEN : 0) <= limit
+        ? restamp(full, msg, opt)
+        : encodeResponse(msg, sections, limit, opt).bytes;
+    return this.reply(out, client, sections.rcode, q.type);
+  }
+
+  /** Header + question only (errors, and the RRL slip). */
+  private bare(msg: Message, rcode: number): Buffer {
+    const opt: OptOut | null = msg.edns ? { udpSize: UDP_MAX, rcode } : null;
+    const out = encodeResponse(
+      { id: msg.id, opcode: msg.opcode, rd: msg.rd, question: msg.qdcount === 1 ? msg.question : null },
+      { rcode: rcode & 0xf, aa: false, answer: [], authority: [], additional: [] },
+      TCP_MAX,
+      opt,
+    ).bytes;
+    return out;
+  }
+
+  /** Last step: rate limiting (UDP only) and counting. */
+  private reply(out: Buffer, client: Client, rcode: number, qtype: number): Buffer | null {
+    if (this.rrl && client.transport === 'udp') {
+      const v = this.rrl.check(client.address);
+      if (v === 'drop') return this.dropped('rrl');
+      if (v === 'slip') {
+        this.metrics?.query(qtype, rcode, client.transport);
+        return slipped(out);
+      }
+    }
+    this.metrics?.query(qtype, rcode, client.transport);
+    return out;
+  }
+
+  private dropped(reason: 'malformed' | 'response' | 'rrl'): null {
+    this.metrics?.drop(reason);
+    return null;
+  }
+}
+
+function clamp(size: number): number {
+  return Math.min(Math.max(size, UDP_CLASSIC), UDP_MAX);
+}
+
+/** A FORMERR for a packet we could not parse: header only, id and opcode echoed. */
+function formErr(id: number, flags: number): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeUInt16BE(id, 0);
+  out.writeUInt16BE(
+    responseFlags((flags >> 11) & 0xf, false, false, (flags & 0x100) !== 0, RCODE.FORMERR),
+    2,
+  );
+  return out;
+}
+
+/** A cached/complete response re-stamped for this query: its id, its RD bit, its question bytes (case), OPT. */
+function restamp(full: Buffer, msg: Message, opt: OptOut | null): Buffer {
+  const out = Buffer.allocUnsafe(full.length + (opt ? OPT_LEN : 0));
+  full.copy(out);
+  out.writeUInt16BE(msg.id, 0);
+  out[2] = (out[2]! & 0xfe) | (msg.rd ? 1 : 0);
+  msg.question!.wire.copy(out, 12);
+  if (opt) {
+    const p = full.length;
+    out[p] = 0;
+    out.writeUInt16BE(TYPE.OPT, p + 1);
+    out.writeUInt16BE(opt.udpSize, p + 3);
+    out.writeUInt32BE(0, p + 5);
+    out.writeUInt16BE(0, p + 9);
+    out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
+  }
+  return out;
+}
+
+/** The RRL slip: same header and question, TC set, no records (the client retries over TCP). */
+function slipped(out: Buffer): Buffer {
+  const q = out.readUInt16BE(4);
+  let end = 12;
+  if (q === 1) {
+    while (out[end] !== 0 && end < out.length) end += out[end]! + 1;
+    end += 5;
+  }
+  const s = Buffer.from(out.subarray(0, end));
+  s.writeUInt16BE(s.readUInt16BE(2) | 0x200, 2);
+  s.writeUInt32BE(0, 6);
+  s.writeUInt16BE(0, 10);
+  return s;
+}

@@ -1,0 +1,143 @@
+import { ChangeFeed, createPool, type FeedChange } from '@ddns/db';
+import pino, { type Logger } from 'pino';
+import { RateLimiter, type RrlOptions } from './limits/rrl';
+import { DnsMetrics } from './metrics/metrics';
+import { Responder } from './responder';
+import { listen } from './transport/listeners';
+import { axfrHandler, parseSecondary } from './xfr/axfr';
+import { Notifier } from './xfr/notify';
+import { applyChanges, loadStore, type SqlPool } from './zone/loader';
+import type { TunnelConfig, ZoneStore } from './zone/store';
+
+export interface DnsServerOptions {
+  databaseUrl: string;
+  /** addresses to listen on; default `0.0.0.0` and `::` */
+  hosts?: readonly string[];
+  /** 0 = any free port */
+  port: number;
+  /** Prometheus endpoint; null/undefined = none, 0 = any free port */
+  metricsPort?: number | null;
+  /** `ip`, `ip:port`, `[v6]:port`: allowed to AXFR, sent NOTIFY */
+  secondaries?: readonly string[];
+  tunnel?: TunnelConfig;
+  /** response rate limiting; null = off. Default: 50 responses/s per prefix. */
+  rrl?: RrlOptions | null;
+  cache?: boolean;
+  tcpIdleMs?: number;
+  tcpMaxConnections?: number;
+  /** send NOTIFY on serial changes (default true) */
+  notify?: boolean;
+  feed?: { pollMs?: number; minBackoffMs?: number; maxBackoffMs?: number };
+  logger?: Logger;
+}
+
+export interface DnsServer {
+  port: number;
+  metricsPort: number | null;
+  store: ZoneStore;
+  feed: ChangeFeed;
+  responder: Responder;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_RRL: RrlOptions = { rate: 50, slip: 2 };
+
+/**
+ * Wires the responder: load every zone in one snapshot → start the change feed from that snapshot's position
+ * → listen. Answers only ever read memory; the feed applies changes (retrying an apply until it succeeds, so
+ * a Postgres hiccup delays a change but never skips it) and NOTIFYs secondaries when a serial moves.
+ */
+export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
+  const log = opts.logger ?? pino({ level: 'silent' });
+  const pool: SqlPool = createPool(opts.databaseUrl, { max: 2, applicationName: 'ddns-dns' });
+  const started = Date.now();
+  const { store, seq, stats } = await loadStore(pool, opts.tunnel ?? {}).catch(async (err: unknown) => {
+    await pool.end();
+    throw err;
+  });
+  log.info({ ...stats, ms: Date.now() - started, seq: seq.toString() }, 'zones loaded');
+
+  const secondaries = (opts.secondaries ?? []).map(parseSecondary);
+  const notifier =
+    opts.notify === false || secondaries.length === 0
+      ? null
+      : new Notifier(secondaries, {
+          failed: (zone, to) => log.warn({ zone, to }, 'NOTIFY not acknowledged'),
+        });
+  const rrlOpts = opts.rrl === undefined ? DEFAULT_RRL : opts.rrl;
+  const rrl = rrlOpts
+    ? new RateLimiter({ ...rrlOpts, exempt: [...(rrlOpts.exempt ?? []), ...secondaries.map((s) => s.host)] })
+    : null;
+
+  let stopped = false;
+  let lagSeconds = 0;
+  const apply = async (changes: FeedChange[]): Promise<void> => {
+    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 5000)) {
+      try {
+        const res = await applyChanges(pool, store, changes);
+        const last = changes[changes.length - 1]!;
+        lagSeconds = Math.max(0, (Date.now() - last.changedAt.getTime()) / 1000);
+        for (const z of res.changedZones) notifier?.notify(z);
+        return;
+      } catch (err) {
+        log.warn({ err, delay }, 'applying feed changes failed; retrying');
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  };
+  const feed = new ChangeFeed({ url: opts.databaseUrl, afterSeq: seq, onChanges: apply, ...opts.feed });
+  feed.on('connected', () => log.info('change feed connected'));
+  feed.on('disconnected', (err: unknown) =>
+    log.warn({ err: String(err) }, 'change feed disconnected; answering from memory'),
+  );
+  feed.on('error', (err: unknown) => log.error({ err }, 'change feed handler failed'));
+
+  let responder: Responder | null = null;
+  const metrics = new DnsMetrics({
+    storeNames: () => store.size,
+    storeZones: () => store.zones.size,
+    cacheEntries: () => responder?.cache.size ?? 0,
+    feedLagSeconds: () => lagSeconds,
+    feedConnected: () => feed.connected,
+    rrlLimited: () => rrl?.limitedTotal ?? 0,
+  });
+  responder = new Responder(() => store, {
+    rrl,
+    metrics,
+    cache: opts.cache,
+    xfr: secondaries.length ? axfrHandler(secondaries.map((s) => s.host)) : null,
+  });
+  const rrlPrune = rrl ? setInterval(() => rrl.prune(), 30_000).unref() : null;
+
+  await feed.start();
+  const hosts = opts.hosts?.length ? opts.hosts : ['0.0.0.0', '::'];
+  const listeners = await listen(responder, {
+    hosts,
+    port: opts.port,
+    tcpIdleMs: opts.tcpIdleMs,
+    tcpMaxConnections: opts.tcpMaxConnections,
+    onError: (err) => log.warn({ err }, 'socket error'),
+  });
+  const metricsServer =
+    opts.metricsPort === null || opts.metricsPort === undefined
+      ? null
+      : await metrics.listen(hosts[0] === '::' ? '::' : hosts[0]!, opts.metricsPort);
+  log.info({ hosts, port: listeners.port, metricsPort: metricsServer?.port }, 'dns listening (udp+tcp)');
+
+  return {
+    port: listeners.port,
+    metricsPort: metricsServer?.port ?? null,
+    store,
+    feed,
+    responder,
+    async stop() {
+      stopped = true;
+      if (rrlPrune) clearInterval(rrlPrune);
+      await listeners.close();
+      await metricsServer?.close();
+      notifier?.stop();
+      await feed.stop();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { isIP } from 'node:net';
+import { OPCODE, RCODE, TCP_MAX, TYPE } from '../wire/constants';
+import { MessageWriter, responseFlags, type WireRR } from '../wire/encode';
+import type { Message } from '../wire/validate';
+import type { Zone, ZoneStore } from '../zone/store';
+
+/** A secondary from DNS_SECONDARIES: `ip`, `ip:port`, `[v6]:port` (port 53 by default). */
+export interface Secondary {
+  host: string;
+  port: number;
+}
+
+export function parseSecondary(entry: string): Secondary {
+  const s = entry.trim();
+  const br = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
+  if (br) return { host: br[1]!, port: br[2] ? Number(br[2]) : 53 };
+  if (isIP(s)) return { host: s, port: 53 };
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+}
+
+/** `::ffff:1.2.3.4` → `1.2.3.4` */
+export function plainAddress(a: string): string {
+  return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
+}
+
+/** Every RR of a zone in AXFR order: SOA, everything else, SOA (RFC 5936). */
+export function zoneRecords(zone: Zone): WireRR[] {
+  const soa: WireRR = { name: zone.name, type: TYPE.SOA, ttl: zone.soa.ttl, rdata: zone.soa.rdata };
+  const out: WireRR[] = [soa];
+  for (const [name, sets] of zone.nodes) {
+    for (const [type, rrs] of sets) {
+      if (type === TYPE.SOA) continue;
+      for (const r of rrs) out.push({ name, type, ttl: r.ttl, rdata: r.rdata });
+    }
+  }
+  out.push(soa);
+  return out;
+}
+
+/**
+ * AXFR (RFC 5936) from the in-memory zone, so it is one consistent version: as many TCP messages as needed,
+ * the question in the first. Allowed only for the configured secondaries; null otherwise.
+ */
+export function axfrHandler(allowed: readonly string[]) {
+  const allow = new Set(allowed.map(plainAddress));
+  return (msg: Message, client: { address: string }, store: ZoneStore): Buffer[] | null => {
+    if (!allow.has(plainAddress(client.address)) || !msg.question) return null;
+    // IXFR is answered with the whole zone in AXFR form (RFC 1995 §4 allows it)
+    if (msg.question.type !== TYPE.AXFR && msg.question.type !== TYPE.IXFR) return null;
+    const zone = store.zones.get(msg.question.lname);
+    if (!zone) return null;
+    const flags = responseFlags(OPCODE.QUERY, true, false, msg.rd, RCODE.NOERROR);
+    const messages: Buffer[] = [];
+    const records = zoneRecords(zone);
+    let i = 0;
+    while (i < records.length) {
+      const w = new MessageWriter(TCP_MAX);
+      w.header(msg.id, flags);
+      if (messages.length === 0) {
+        w.question(msg.question);
+        w.setCount(0, 1);
+      }
+      let n = 0;
+      while (i < records.length && w.rr(records[i]!)) {
+        i++;
+        n++;
+      }
+      if (n === 0) break; // a record that cannot fit even alone: cannot happen with ≤ 64 KiB RDATA
+      w.setCount(1, n);
+      messages.push(w.bytes());
+    }
+    return messages;
+  };
+}

@@ -1,0 +1,215 @@
+import type { FeedChange, RecordType } from '@ddns/db';
+import { encodeRecord, type StoredRR } from './records';
+import { Zone, ZoneStore, type Gateway, type TunnelConfig, type ZoneRow } from './store';
+
+/**
+ * Loading the store from Postgres and applying the change feed to it. Reads happen in REPEATABLE READ
+ * transactions so that every load sees one snapshot; the initial load takes the feed position in the same
+ * snapshot, so no change is missed or applied before its data.
+ */
+
+/** The slice of a pg pool the loader uses (services/dns does not depend on pg's types). */
+export interface SqlClient {
+  query<R>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+  release(): void;
+}
+export interface SqlPool {
+  connect(): Promise<SqlClient>;
+  end(): Promise<void>;
+}
+type Pool = SqlPool;
+type Queryable = Pick<SqlClient, 'query'>;
+
+interface RecordDbRow {
+  zone_id: number;
+  name: string;
+  type: RecordType;
+  content: string;
+  ttl: number;
+}
+interface DomainDbRow {
+  zone_id: number;
+  name: string;
+  mode: number | null;
+  last_ping_ip4: string | null;
+  last_ping_ip6: string | null;
+}
+
+const ZONE_COLS =
+  'id, name, serial::text AS serial, primary_ns, hostmaster, refresh, retry, expire, minimum, ttl';
+const RECORD_COLS = 'zone_id, name, type, content, ttl';
+const DOMAIN_COLS = 'zone_id, name, mode, last_ping_ip4, last_ping_ip6';
+
+export interface LoadStats {
+  zones: number;
+  names: number;
+  /** rows whose content failed validation (not served) */
+  skipped: number;
+}
+
+function toGateway(d: DomainDbRow): Gateway | null {
+  if (d.mode !== 0 && d.mode !== 1) return null;
+  return { mode: d.mode, ip4: d.last_ping_ip4, ip6: d.last_ping_ip6 };
+}
+
+function fill(zone: Zone, records: RecordDbRow[], domains: DomainDbRow[], names: Set<string>): number {
+  let skipped = 0;
+  for (const r of records) {
+    const rr = encodeRecord(r);
+    if (!rr) {
+      skipped++;
+      continue;
+    }
+    const list = zone.rows.get(r.name);
+    if (list) list.push(rr);
+    else zone.rows.set(r.name, [rr]);
+    names.add(r.name);
+  }
+  for (const d of domains) {
+    const gw = toGateway(d);
+    if (!gw) continue;
+    zone.gateways.set(d.name, gw);
+    names.add(d.name);
+    names.add(`*.${d.name}`);
+  }
+  for (const n of names) zone.rebuild(n);
+  return skipped;
+}
+
+async function inSnapshot<T>(pool: Pool, fn: (c: Queryable) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Loads every zone into a new store; returns it with the feed position of the same snapshot. */
+export async function loadStore(
+  pool: Pool,
+  tunnel: TunnelConfig,
+): Promise<{ store: ZoneStore; seq: bigint; stats: LoadStats }> {
+  return inSnapshot(pool, async (c) => {
+    const seqRow = await c.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM dns_changes');
+    const seq = BigInt(seqRow.rows[0]?.seq ?? '0');
+    const zones = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones`);
+    const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records`);
+    const domains = await c.query<DomainDbRow>(`SELECT ${DOMAIN_COLS} FROM domains WHERE mode IS NOT NULL`);
+    const store = new ZoneStore(tunnel);
+    const byZone = new Map<number, { r: RecordDbRow[]; d: DomainDbRow[] }>();
+    for (const z of zones.rows) byZone.set(z.id, { r: [], d: [] });
+    for (const r of records.rows) byZone.get(r.zone_id)?.r.push(r);
+    for (const d of domains.rows) byZone.get(d.zone_id)?.d.push(d);
+    let skipped = 0;
+    for (const row of zones.rows) {
+      const zone = new Zone(row, tunnel);
+      const parts = byZone.get(row.id)!;
+      skipped += fill(zone, parts.r, parts.d, new Set());
+      store.add(zone);
+    }
+    return { store, seq, stats: { zones: store.zones.size, names: store.size, skipped } };
+  });
+}
+
+/** The zones whose serial changed in one applied batch (NOTIFY targets). */
+export interface ApplyResult {
+  changedZones: Zone[];
+  removedZones: string[];
+}
+
+/**
+ * Applies one batch of feed changes: for each touched zone re-read its row (serial, SOA), then for each
+ * changed owner name re-read that name's records and domain and replace them. New zones are loaded whole,
+ * vanished zones dropped.
+ */
+export async function applyChanges(
+  pool: Pool,
+  store: ZoneStore,
+  changes: readonly FeedChange[],
+): Promise<ApplyResult> {
+  const touched = new Map<number, { names: Set<string>; reload: boolean }>();
+  for (const ch of changes) {
+    let t = touched.get(ch.zoneId);
+    if (!t) {
+      t = { names: new Set(), reload: false };
+      touched.set(ch.zoneId, t);
+    }
+    if (ch.source === 'zones' && ch.op === 'INSERT') t.reload = true;
+    t.names.add(ch.name);
+  }
+  const result: ApplyResult = { changedZones: [], removedZones: [] };
+  await inSnapshot(pool, async (c) => {
+    const ids = [...touched.keys()];
+    const rows = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = ANY($1::int[])`, [ids]);
+    const rowById = new Map(rows.rows.map((r) => [r.id, r]));
+    for (const [id, t] of touched) {
+      const row = rowById.get(id);
+      const existing = store.byId.get(id);
+      if (!row) {
+        if (existing) result.removedZones.push(existing.name);
+        store.remove(id);
+        continue;
+      }
+      if (!existing || t.reload || existing.name !== row.name) {
+        const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1`, [
+          id,
+        ]);
+        const domains = await c.query<DomainDbRow>(
+          `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND mode IS NOT NULL`,
+          [id],
+        );
+        const zone = new Zone(row, store.tunnel);
+        fill(zone, records.rows, domains.rows, new Set());
+        store.add(zone);
+        result.changedZones.push(zone);
+        continue;
+      }
+      const names = [...t.names];
+      const records = await c.query<RecordDbRow>(
+        `SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1 AND name = ANY($2::text[])`,
+        [id, names],
+      );
+      const domains = await c.query<DomainDbRow>(
+        `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND name = ANY($2::text[])`,
+        [id, names],
+      );
+      replaceNames(existing, names, records.rows, domains.rows);
+      const before = existing.serial;
+      existing.setSoa(row);
+      if (existing.serial !== before) result.changedZones.push(existing);
+    }
+    store.version++;
+  });
+  return result;
+}
+
+function replaceNames(zone: Zone, names: string[], records: RecordDbRow[], domains: DomainDbRow[]): void {
+  const rows = new Map<string, StoredRR[]>();
+  for (const r of records) {
+    const rr = encodeRecord(r);
+    if (!rr) continue;
+    const l = rows.get(r.name);
+    if (l) l.push(rr);
+    else rows.set(r.name, [rr]);
+  }
+  const gws = new Map(domains.map((d) => [d.name, toGateway(d)]));
+  const rebuild = new Set<string>();
+  for (const n of names) {
+    const r = rows.get(n);
+    if (r) zone.rows.set(n, r);
+    else zone.rows.delete(n);
+    const gw = gws.get(n);
+    if (gw) zone.gateways.set(n, gw);
+    else zone.gateways.delete(n);
+    rebuild.add(n);
+    rebuild.add(`*.${n}`);
+  }
+  for (const n of rebuild) zone.rebuild(n);
+}

@@ -1,0 +1,198 @@
+import { isIP } from 'node:net';
+import { TYPE } from '../wire/constants';
+import { encodeA, encodeAAAA, encodeSoa } from '../wire/rdata';
+import type { StoredRR } from './records';
+
+/** A gateway name's addressing (domains.mode 0/1); plain domains (mode null) are not kept. */
+export interface Gateway {
+  mode: 0 | 1;
+  ip4: string | null;
+  ip6: string | null;
+}
+
+/** Where mode-0 (tunnelled) gateways point. */
+export interface TunnelConfig {
+  ipv4?: string | undefined;
+  ipv6?: string | undefined;
+}
+
+/** TTL of the addresses synthesised for gateway names (they move). */
+export const GATEWAY_TTL = 60;
+
+export interface ZoneRow {
+  id: number;
+  name: string;
+  serial: string;
+  primary_ns: string;
+  hostmaster: string;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+  ttl: number;
+}
+
+export type RRSets = Map<number, StoredRR[]>;
+
+const stripDot = (s: string) => (s.endsWith('.') ? s.slice(0, -1) : s).toLowerCase();
+
+/** One zone in memory: its SOA, and every owner name with its RRsets. */
+export class Zone {
+  readonly id: number;
+  readonly name: string;
+  serial = 0;
+  soa!: StoredRR;
+  /** negative-caching TTL: min(SOA TTL, SOA minimum) (RFC 2308 §5) */
+  negativeTtl = 60;
+  /** owner name -> RRsets (the merged view answers come from) */
+  readonly nodes = new Map<string, RRSets>();
+  /** names below the apex that carry NS: zone cuts (delegations) */
+  readonly cuts = new Set<string>();
+  /** how many nodes sit strictly below each name (a name with descendants exists: empty non-terminal) */
+  private readonly below = new Map<string, number>();
+  /** rows from the records table, per owner name */
+  readonly rows = new Map<string, StoredRR[]>();
+  readonly gateways = new Map<string, Gateway>();
+
+  constructor(
+    row: ZoneRow,
+    private readonly tunnel: TunnelConfig = {},
+  ) {
+    this.id = row.id;
+    this.name = row.name;
+    this.setSoa(row);
+  }
+
+  setSoa(row: ZoneRow): void {
+    this.serial = Number(BigInt(row.serial) % 4294967296n);
+    this.soa = {
+      type: TYPE.SOA,
+      ttl: row.ttl,
+      rdata: encodeSoa({
+        mname: stripDot(row.primary_ns),
+        rname: stripDot(row.hostmaster),
+        serial: this.serial,
+        refresh: row.refresh,
+        retry: row.retry,
+        expire: row.expire,
+        minimum: row.minimum,
+      }),
+    };
+    this.negativeTtl = Math.min(row.ttl, row.minimum);
+    this.rebuild(this.name);
+  }
+
+  /** The name exists in the DNS sense: it owns records, or something below it does, or it is the apex. */
+  exists(name: string): boolean {
+    return name === this.name || this.nodes.has(name) || this.below.has(name);
+  }
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  /** Recompute the answers for one owner name from its rows and gateway state. */
+  rebuild(name: string): void {
+    const tunnel = this.tunnel;
+    let base = this.rows.get(name) ?? [];
+    // the SOA lives in the apex node like any RRset (so the apex always exists and AXFR finds it)
+    if (name === this.name && this.soa) base = [this.soa, ...base.filter((r) => r.type !== TYPE.SOA)];
+    let gw = this.gateways.get(name);
+    if (!gw && name.startsWith('*.')) gw = this.gateways.get(name.slice(2));
+    let list = base;
+    if (gw && !base.some((r) => r.type === TYPE.CNAME)) {
+      const synth = gatewayAddresses(gw, tunnel);
+      if (synth.length) {
+        const types = new Set(synth.map((r) => r.type));
+        list = base.filter((r) => !types.has(r.type)).concat(synth);
+      }
+    }
+    const had = this.nodes.has(name);
+    if (list.length === 0) {
+      if (had) {
+        this.nodes.delete(name);
+        this.cuts.delete(name);
+        this.adjustAncestors(name, -1);
+      }
+      return;
+    }
+    const sets: RRSets = new Map();
+    for (const r of list) {
+      const s = sets.get(r.type);
+      if (s) s.push(r);
+      else sets.set(r.type, [r]);
+    }
+    this.nodes.set(name, sets);
+    if (name !== this.name && sets.has(TYPE.NS)) this.cuts.add(name);
+    else this.cuts.delete(name);
+    if (!had) this.adjustAncestors(name, 1);
+  }
+
+  private adjustAncestors(name: string, delta: number): void {
+    if (name === this.name) return;
+    let n = name;
+    for (;;) {
+      const dot = n.indexOf('.');
+      if (dot < 0) return;
+      n = n.slice(dot + 1);
+      if (n.length < this.name.length) return;
+      const c = (this.below.get(n) ?? 0) + delta;
+      if (c <= 0) this.below.delete(n);
+      else this.below.set(n, c);
+      if (n === this.name) return;
+    }
+  }
+}
+
+function gatewayAddresses(gw: Gateway, tunnel: TunnelConfig): StoredRR[] {
+  const v4 = gw.mode === 0 ? tunnel.ipv4 : gw.ip4;
+  const v6 = gw.mode === 0 ? tunnel.ipv6 : gw.ip6;
+  const out: StoredRR[] = [];
+  if (v4 && isIP(v4) === 4) out.push({ type: TYPE.A, ttl: GATEWAY_TTL, rdata: encodeA(v4) });
+  if (v6 && isIP(v6) === 6) out.push({ type: TYPE.AAAA, ttl: GATEWAY_TTL, rdata: encodeAAAA(v6) });
+  return out;
+}
+
+/** Every zone we are authoritative for. Mutated only by the loader and the feed applier. */
+export class ZoneStore {
+  readonly zones = new Map<string, Zone>();
+  readonly byId = new Map<number, Zone>();
+  /** bumped on every change: packet caches compare it */
+  version = 0;
+
+  constructor(readonly tunnel: TunnelConfig = {}) {}
+
+  /** The zone that contains `lname` (longest match), if any. */
+  findZone(lname: string): Zone | undefined {
+    let n = lname;
+    for (;;) {
+      const z = this.zones.get(n);
+      if (z) return z;
+      const dot = n.indexOf('.');
+      if (dot < 0) return undefined;
+      n = n.slice(dot + 1);
+    }
+  }
+
+  add(zone: Zone): void {
+    this.remove(zone.id);
+    this.zones.set(zone.name, zone);
+    this.byId.set(zone.id, zone);
+    this.version++;
+  }
+
+  remove(id: number): void {
+    const z = this.byId.get(id);
+    if (!z) return;
+    this.byId.delete(id);
+    if (this.zones.get(z.name) === z) this.zones.delete(z.name);
+    this.version++;
+  }
+
+  /** total owner names in memory */
+  get size(): number {
+    let n = 0;
+    for (const z of this.zones.values()) n += z.size;
+    return n;
+  }
+}

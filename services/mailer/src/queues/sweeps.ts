@@ -1,0 +1,139 @@
+import { sql, type Db } from '@ddns/db';
+import { enqueueInOutbox, QUEUES } from '@ddns/jobs';
+import type { Logger } from 'pino';
+import type { QueueContext, QueueDefinition } from './types';
+
+const DAY_MS = 24 * 3600 * 1000;
+
+export interface SweepOptions {
+  /** GATEWAY_EXPIRY_DAYS: a gateway without a ping for this long is warned, then released (0 = off) */
+  gatewayExpiryDays: number;
+  /** days between the warning and the release */
+  graceDays?: number;
+  now?: Date;
+  logger?: Logger;
+}
+
+export interface SweepReport {
+  verificationsDeleted: number;
+  reclamationTokensExpired: number;
+  outboxRowsDeleted: number;
+  gatewaysWarned: number;
+  gatewaysReleased: number;
+}
+
+/** Warned gateways get this long to ping again before their name is released. */
+export const DEFAULT_GRACE_DAYS = 7;
+/** Relayed outbox rows are kept this long (they may carry a reclamation token, valid 24 h). */
+const OUTBOX_KEEP_MS = 2 * DAY_MS;
+
+/**
+ * The periodic sweep: forgets expired verification links and reclamation tokens, trims the relayed outbox,
+ * and expires inactive gateways (warn by e-mail, then release after the grace period; a /ping in between
+ * clears the warning). Safe to run concurrently and repeatedly.
+ */
+export async function runSweep(db: Db, o: SweepOptions): Promise<SweepReport> {
+  const now = o.now ?? new Date();
+  const report: SweepReport = {
+    verificationsDeleted: 0,
+    reclamationTokensExpired: 0,
+    outboxRowsDeleted: 0,
+    gatewaysWarned: 0,
+    gatewaysReleased: 0,
+  };
+  const v = await db
+    .deleteFrom('email_verifications')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('used_at', 'is', null), eb('expires_at', '<', now)]),
+        eb('used_at', '<', new Date(now.getTime() - 30 * DAY_MS)),
+      ]),
+    )
+    .executeTakeFirst();
+  report.verificationsDeleted = Number(v.numDeletedRows);
+  const r = await db
+    .updateTable('domains')
+    .set({ reclamation_token_hash: null, reclamation_expires_at: null })
+    .where('reclamation_expires_at', '<', now)
+    .executeTakeFirst();
+  report.reclamationTokensExpired = Number(r.numUpdatedRows);
+  const ob = await db
+    .deleteFrom('outbox')
+    .where('relayed_at', '<', new Date(now.getTime() - OUTBOX_KEEP_MS))
+    .executeTakeFirst();
+  report.outboxRowsDeleted = Number(ob.numDeletedRows);
+
+  if (o.gatewayExpiryDays > 0) {
+    const graceMs = (o.graceDays ?? DEFAULT_GRACE_DAYS) * DAY_MS;
+    const inactiveSince = new Date(now.getTime() - o.gatewayExpiryDays * DAY_MS);
+    const lastSeen = sql<Date>`coalesce(last_ping_at, created_at)`;
+    // release: warned long enough ago and still no ping since the warning
+    const released = await db
+      .deleteFrom('domains')
+      .where('mode', 'is not', null)
+      .where('expiry_warned_at', '<=', new Date(now.getTime() - graceMs))
+      .where(lastSeen, '<', sql<Date>`expiry_warned_at`)
+      .returning(['id', 'name'])
+      .execute();
+    report.gatewaysReleased = released.length;
+    for (const d of released) o.logger?.info({ domain: d.name }, 'inactive gateway released');
+    // warn: inactive for the configured time and not warned yet
+    const due = await db
+      .selectFrom('domains')
+      .select(['id', 'name', 'email', 'email_verified', 'last_ping_at', 'created_at'])
+      .where('mode', 'is not', null)
+      .where('expiry_warned_at', 'is', null)
+      .where(lastSeen, '<', inactiveSince)
+      .orderBy('id')
+      .limit(1000)
+      .execute();
+    for (const d of due) {
+      const warned = await db.transaction().execute(async (trx) => {
+        const u = await trx
+          .updateTable('domains')
+          .set({ expiry_warned_at: now })
+          .where('id', '=', d.id)
+          .where('expiry_warned_at', 'is', null)
+          .executeTakeFirst();
+        if (Number(u.numUpdatedRows) === 0) return false; // another sweep got there first
+        if (d.email && d.email_verified) {
+          await enqueueInOutbox(trx, {
+            queue: QUEUES.email,
+            name: 'gateway-expiry-warning',
+            jobId: `expiry-${d.id}-${now.getTime()}`,
+            data: {
+              to: d.email,
+              template: 'gateway-expiry-warning',
+              vars: {
+                name: d.name,
+                lastPing: d.last_ping_at ? new Date(d.last_ping_at).toISOString() : 'never',
+                releaseAt: new Date(now.getTime() + graceMs).toISOString().slice(0, 10),
+              },
+            },
+          });
+        }
+        return true;
+      });
+      if (warned) report.gatewaysWarned++;
+    }
+  }
+  return report;
+}
+
+/** How often the sweep runs. */
+export const SWEEP_EVERY_MS = 15 * 60 * 1000;
+
+export function sweepsQueue(ctx: QueueContext): QueueDefinition {
+  return {
+    queue: 'sweeps',
+    concurrency: 1,
+    schedules: [{ id: 'sweep', jobName: 'sweep', everyMs: SWEEP_EVERY_MS }],
+    processor: async () => {
+      const report = await runSweep(ctx.db, {
+        gatewayExpiryDays: ctx.config.GATEWAY_EXPIRY_DAYS,
+        logger: ctx.logger,
+      });
+      return report;
+    },
+  };
+}
