@@ -81,3 +81,4 @@ export * from './fixtures';
 export * from './tcp-proxy';
 export * from './pebble';
 export * from './service-process';
+export * from './dig';

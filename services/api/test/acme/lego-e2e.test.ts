@@ -6,21 +6,20 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addDomain } from '@ddns/cli';
-import { freePort } from '@ddns/local-services';
 import {
   account,
   sharedZone,
   startPebble,
-  startServiceProcess,
+  startDnsProcess,
   type Pebble,
-  type ServiceProcess,
+  type DnsProcess,
 } from '@ddns/testkit';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 // End to end with real programs: Debian's pebble (ACME test CA) validates DNS-01 against the ddns DNS
 // responder, and lego's httpreq provider sets and removes the TXT records through the ddns API.
 let h: TestApp;
-let dns: ServiceProcess;
+let dns: DnsProcess;
 let dnsPort = 0;
 let pebble: Pebble;
 let http: Server;
@@ -29,17 +28,8 @@ let dir: string;
 beforeAll(async () => {
   h = await createTestApp();
   await sharedZone(h.t.db, 'dyn.test');
-  dnsPort = await freePort();
-  dns = await startServiceProcess(
-    'dns',
-    {
-      DATABASE_URL: h.t.url,
-      DNS_HOST: '127.0.0.1',
-      DNS_PORT: String(dnsPort),
-      DNS_METRICS_PORT: String(await freePort()),
-    },
-    /dns listening/,
-  );
+  dns = await startDnsProcess(h.t.url);
+  dnsPort = dns.port;
   pebble = await startPebble(`127.0.0.1:${dnsPort}`);
   http = h.app.listen(0, '127.0.0.1');
   await new Promise((r) => http.once('listening', r));
