@@ -10,7 +10,7 @@ import { startDnsServer, type DnsServer } from '../../dns/src/server';
 import { mailerConfigSchema } from '../src/config';
 import { txtWaiter } from '../src/queues/certificates';
 import { startMailer, type RunningMailer } from '../src/worker';
-import { startPebble, type Pebble } from './support/pebble';
+import { startPebble, type Pebble } from '@ddns/testkit';
 
 /**
  * End to end, nothing faked: the API, the ddns DNS responder and the mailer in-process on one database, and
@@ -37,7 +37,7 @@ beforeAll(async () => {
     feed: { pollMs: 200 },
   });
   const dnsServer = `127.0.0.1:${dns.port}`;
-  pebble = await startPebble({ alwaysValid: false, dnsServer });
+  pebble = await startPebble(dnsServer);
   mailer = await startMailer({
     config: parseConfig(
       mailerConfigSchema,
