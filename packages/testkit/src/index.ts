@@ -80,3 +80,5 @@ export function testEnv(over: Record<string, string> = {}): NodeJS.ProcessEnv {
 export * from './fixtures';
 export * from './tcp-proxy';
 export * from './pebble';
+export * from './service-process';
+export * from './dig';

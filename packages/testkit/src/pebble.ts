@@ -22,7 +22,15 @@ function openssl(args: string[], cwd: string): void {
  * Starts Debian's pebble (Let's Encrypt's test CA) validating DNS-01 against `dnsServer` (host:port),
  * with a throwaway CA and localhost certificate made by openssl.
  */
-export async function startPebble(dnsServer: string): Promise<Pebble> {
+export interface PebbleOptions {
+  /**
+   * PEBBLE_VA_ALWAYS_VALID: issue without looking up the DNS-01 TXT at all. Only for tests of what happens
+   * around validation; a test of validation itself must leave this off and point dnsServer at ddns.
+   */
+  alwaysValid?: boolean;
+}
+
+export async function startPebble(dnsServer: string, opts: PebbleOptions = {}): Promise<Pebble> {
   const dir = mkdtempSync(join(tmpdir(), 'ddns-pebble-'));
   openssl(
     [
@@ -107,7 +115,7 @@ export async function startPebble(dnsServer: string): Promise<Pebble> {
         ...process.env,
         PEBBLE_VA_NOSLEEP: '1',
         PEBBLE_WFE_NONCEREJECT: '0',
-        PEBBLE_VA_ALWAYS_VALID: '0',
+        PEBBLE_VA_ALWAYS_VALID: opts.alwaysValid ? '1' : '0',
       },
       stdio: 'ignore',
     },

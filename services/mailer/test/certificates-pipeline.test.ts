@@ -9,7 +9,7 @@ import { createTestApp, type TestApp } from '../../api/test/support/test-app';
 import { mailerConfigSchema } from '../src/config';
 import { startMailer, type RunningMailer } from '../src/worker';
 import { RENEW_SWEEP } from '../src/queues/certificates';
-import { startPebble, type Pebble } from './support/pebble';
+import { startPebble, type Pebble } from '@ddns/testkit';
 
 /**
  * /mail/ssl/letsencrypt/install → outbox → relay → BullMQ `certificates` → worker → pebble → stored
@@ -26,7 +26,7 @@ let token: string;
 
 beforeAll(async () => {
   h = await createTestApp({ MAIL_HOST: 'mx.pipeline.test' });
-  pebble = await startPebble({ alwaysValid: true, dnsServer: `127.0.0.1:${await freePort()}` });
+  pebble = await startPebble(`127.0.0.1:${await freePort()}`, { alwaysValid: true });
   prefix = testRedisPrefix('mailer');
   const config = parseConfig(
     mailerConfigSchema,

@@ -11,7 +11,7 @@ import {
   type CertificatesDeps,
   type CertificatesJobData,
 } from '../src/queues/certificates';
-import { startPebble, type Pebble } from './support/pebble';
+import { startPebble, type Pebble } from '@ddns/testkit';
 
 /**
  * The certificates processor against Debian's pebble. ddns's DNS responder is not in this branch, so pebble
@@ -29,7 +29,7 @@ let accountId: number;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  pebble = await startPebble({ alwaysValid: true, dnsServer: `127.0.0.1:${await freePort()}` });
+  pebble = await startPebble(`127.0.0.1:${await freePort()}`, { alwaysValid: true });
   zoneId = (await addZone(t.db, { name: 'certs.test', kind: 'hosted' })).id;
   accountId = (await account(t.db)).id;
 });

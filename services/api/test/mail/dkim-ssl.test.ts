@@ -354,6 +354,19 @@ describe('POST /mail/ssl/letsencrypt/install', () => {
     expect(row.payload).toEqual({ hostname: 'mail.bob.example', accountId: m.bob.id, mailDomainId: d.id });
   });
 
+  test('more than 5 requests per host name and hour → 429 with Retry-After', async () => {
+    const send = () =>
+      request(app())
+        .post('/mail/ssl/letsencrypt/install')
+        .set('Auth-token', m.tokens.bob)
+        .field('hostname', 'smtp.bob.example');
+    for (let i = 0; i < 5; i++) expect((await send()).status).toBe(200);
+    const res = await send();
+    expect(res.status).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.body.msg).toMatch(/^Too many certificate requests for smtp\.bob\.example/);
+  });
+
   test('a host outside the caller’s mail domains → 404; missing → 400', async () => {
     const res = await request(app())
       .post('/mail/ssl/letsencrypt/install')

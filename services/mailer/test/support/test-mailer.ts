@@ -1,6 +1,8 @@
 import { parseConfig } from '@ddns/config';
 import type { Db } from '@ddns/db';
+import { bullConnection, QUEUES } from '@ddns/jobs';
 import { testEnv } from '@ddns/testkit';
+import { Queue } from 'bullmq';
 import pino from 'pino';
 import { mailerConfigSchema } from '../../src/config';
 import { startMailer, type RunningMailer } from '../../src/worker';
@@ -14,8 +16,34 @@ export interface TestMailerOptions {
   env?: Record<string, string>;
 }
 
-/** The whole mailer (relay + workers) in-process, with short stall detection for crash tests. */
-export function startTestMailer(o: TestMailerOptions): Promise<RunningMailer> {
+/** Removes every queue's keys under `prefix` (the shared Redis is not left to fill up with test jobs). */
+export async function obliterateQueues(redisUrl: string, prefix: string): Promise<void> {
+  for (const name of Object.values(QUEUES)) {
+    const q = new Queue(name, {
+      connection: { ...bullConnection(redisUrl), enableOfflineQueue: false, maxRetriesPerRequest: 1 },
+      prefix,
+    });
+    q.on('error', () => undefined);
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('Redis unreachable')), 5000);
+      });
+      await Promise.race([q.waitUntilReady().then(() => q.obliterate({ force: true })), gaveUp]).finally(() =>
+        clearTimeout(timer),
+      );
+    } catch {
+      // Redis is gone: nothing to clean
+    }
+    await q.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The whole mailer (relay + workers) in-process, with short stall detection for crash tests.
+ * `stop()` also removes the queues' keys.
+ */
+export async function startTestMailer(o: TestMailerOptions): Promise<RunningMailer> {
   const config = parseConfig(
     mailerConfigSchema,
     testEnv({
@@ -25,7 +53,7 @@ export function startTestMailer(o: TestMailerOptions): Promise<RunningMailer> {
       ...o.env,
     }),
   );
-  return startMailer({
+  const mailer = await startMailer({
     config,
     db: o.db,
     logger: pino({ level: 'silent' }),
@@ -33,4 +61,11 @@ export function startTestMailer(o: TestMailerOptions): Promise<RunningMailer> {
     relayPollMs: 200,
     workerOptions: { lockDuration: 2000, stalledInterval: 500 },
   });
+  return {
+    ...mailer,
+    async stop() {
+      await mailer.stop();
+      await obliterateQueues(config.REDIS_URL, o.prefix);
+    },
+  };
 }

@@ -36,6 +36,8 @@ import { issueMailToken, verifyMailToken } from './token';
 /** failed logins per user name before a lockout, and the lockout's length */
 const LOGIN_MAX_FAILURES = 10;
 const LOGIN_LOCK_SECONDS = 600;
+/** Let's Encrypt requests per host name and hour (the CA's own limits are per domain and week) */
+const INSTALLS_PER_HOUR = 5;
 
 interface MailLocals {
   viewer: Viewer;
@@ -210,6 +212,19 @@ export function mailRoutes(deps: ApiDeps): Router {
 
   r.post('/ssl/letsencrypt/install', async (req, res) => {
     const hostname = parseHostname(param(req.body, req.query, 'hostname'));
+    const rate = await softly(
+      () => limits.hit(`mail-le:${viewerOf(res).id}:${hostname}`, INSTALLS_PER_HOUR, 3600),
+      null,
+    );
+    if (rate && !rate.allowed) {
+      res
+        .status(429)
+        .set('Retry-After', String(rate.retryAfter))
+        .json(
+          failure(`Too many certificate requests for ${hostname}: try again in ${rate.retryAfter} seconds`),
+        );
+      return;
+    }
     const { jobId } = await requestCertificate(deps.db, viewerOf(res), hostname);
     res.json({ result: true, job_id: jobId, hostname, msg: 'Certificate request queued' });
   });

@@ -83,12 +83,9 @@ export function registrationRoutes(deps: ApiDeps): Router {
     '/subscribe',
     browser,
     handle(async (req, res) => {
-      const nameP = parseGatewayName(q(req, 'name'));
-      if (!nameP.ok && nameP.reason === 'reserved name') {
-        res.status(400).json({ error: 'UnavailableName' });
-        return;
-      }
-      const label = need(nameP, 'InvalidName');
+      // as the original server: a missing, malformed or reserved name is `UnavailableName` (the gateway's UI
+      // knows that code)
+      const label = need(parseGatewayName(q(req, 'name')), 'UnavailableName');
       const out = await svc.subscribe({
         label,
         description: need(parseDescription(q(req, 'desc'), label), 'InvalidDescription'),

@@ -98,7 +98,7 @@ export function parseOptionalToken(raw: string | undefined): Parsed<string | und
 /** `desc`: trimmed, at most 200 characters; absent or empty gets a default naming the gateway. */
 export function parseDescription(raw: string | undefined, label: string): Parsed<string> {
   const v = (raw ?? '').trim();
-  if (!v) return ok(`WebThings Gateway ${label}`);
+  if (!v) return ok(`${label}'s server`);
   if (v.length > 200) return bad('desc too long');
   return ok(v);
 }

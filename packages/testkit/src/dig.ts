@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { freePort } from '@ddns/local-services';
+import { startServiceProcess, type ServiceProcess } from './service-process';
+
+/** `dig +short` against 127.0.0.1:port (Debian bind9-dnsutils); one answer per line. */
+export function digShort(port: number, name: string, type: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'dig',
+      ['@127.0.0.1', '-p', String(port), name, type, '+short', '+time=2', '+tries=2'],
+      { timeout: 15_000 },
+      (err, stdout) => (err ? reject(err) : resolve(stdout.split('\n').filter(Boolean).sort())),
+    );
+  });
+}
+
+/** Polls `dig +short` until `check` accepts the answer (changes reach the responder through the feed). */
+export async function digUntil(
+  port: number,
+  name: string,
+  type: string,
+  check: (answers: string[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<string[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const a = await digShort(port, name, type);
+    if (check(a) || Date.now() > until) return a;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface DnsProcess extends ServiceProcess {
+  port: number;
+}
+
+/** The dns service as its own process on a free port, answering from the given database. */
+export async function startDnsProcess(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+): Promise<DnsProcess> {
+  const port = await freePort();
+  const p = await startServiceProcess(
+    'dns',
+    {
+      DATABASE_URL: databaseUrl,
+      DNS_HOST: '127.0.0.1',
+      DNS_PORT: String(port),
+      DNS_METRICS_PORT: String(await freePort()),
+      DNS_RRL: 'false',
+      ...env,
+    },
+    /dns listening/,
+  );
+  return { ...p, port };
+}
