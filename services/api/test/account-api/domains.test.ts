@@ -116,6 +116,17 @@ describe('add_domain', () => {
     );
   });
 
+  test('two accounts racing for one name: one gets it, the other a 403', async () => {
+    const [c, d] = [await apiAccount(h.t.db), await apiAccount(h.t.db)];
+    for (const name of ['race.dyn.test', 'race.example']) {
+      const results = await Promise.all([addDomainCall(c, name), addDomainCall(d, name)]);
+      expect(results.map((r) => r.status).sort()).toEqual([201, 403]);
+      const owner = results[0]!.status === 201 ? c.id : d.id;
+      expect((await domainNamed(name))?.account_id).toBe(owner);
+      await resetLimits(h);
+    }
+  });
+
   test('the number of domains per account is bounded by its class', async () => {
     const c = await apiAccount(h.t.db, 'default');
     for (let i = 0; i < 20; i++) {
