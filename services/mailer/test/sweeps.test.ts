@@ -1,6 +1,7 @@
 import { bullConnection, QUEUES } from '@ddns/jobs';
 import { hashToken } from '@ddns/secrets';
 import {
+  account,
   createTestDatabase,
   sharedZone,
   testRedisPrefix,
@@ -8,7 +9,12 @@ import {
   type TestDatabase,
 } from '@ddns/testkit';
 import { Queue } from 'bullmq';
-import { runSweep, SWEEP_EVERY_MS } from '../src/queues/sweeps';
+import {
+  HEALTHCHECK_SWEEP,
+  HEALTHCHECK_SWEEP_EVERY_MS,
+  runSweep,
+  SWEEP_EVERY_MS,
+} from '../src/queues/sweeps';
 import { startTestMailer } from './support/test-mailer';
 
 const DAY = 24 * 3600 * 1000;
@@ -177,12 +183,21 @@ test('the mailer keeps the sweep scheduled on the sweeps queue and runs it', asy
   const queue = new Queue(QUEUES.sweeps, { connection: bullConnection(testRedisUrl()), prefix });
   try {
     let schedulers = await queue.getJobSchedulers();
-    for (let i = 0; i < 200 && schedulers.length === 0; i++) {
+    for (let i = 0; i < 200 && schedulers.length < 2; i++) {
       await new Promise((r) => setTimeout(r, 50));
       schedulers = await queue.getJobSchedulers();
     }
-    expect(schedulers).toHaveLength(1);
-    expect(schedulers[0]).toMatchObject({ key: 'sweep', name: 'sweep', every: SWEEP_EVERY_MS });
+    expect(schedulers).toHaveLength(2);
+    expect(schedulers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'sweep', name: 'sweep', every: SWEEP_EVERY_MS }),
+        expect.objectContaining({
+          key: HEALTHCHECK_SWEEP,
+          name: HEALTHCHECK_SWEEP,
+          every: HEALTHCHECK_SWEEP_EVERY_MS,
+        }),
+      ]),
+    );
     const stale = await gateway({ lastPing: new Date(Date.now() - 60 * DAY) });
     const job = await queue.add('sweep', {});
     let state = await job.getState();
@@ -197,6 +212,55 @@ test('the mailer keeps the sweep scheduled on the sweeps queue and runs it', asy
       .where('id', '=', stale)
       .executeTakeFirstOrThrow();
     expect(warned.expiry_warned_at).not.toBeNull();
+  } finally {
+    await queue.close();
+    await mailer.stop();
+  }
+});
+
+test('the health-check sweep marks an overdue check down and e-mails its owner once', async () => {
+  const prefix = testRedisPrefix('hc');
+  const owner = await account(t.db);
+  const check = await t.db
+    .insertInto('health_checks')
+    .values({
+      account_id: owner.id,
+      name: 'backup',
+      ping_token_hash: hashToken('hc-token'),
+      period_seconds: 60,
+      grace_seconds: 60,
+      last_ping_at: new Date(Date.now() - DAY),
+      state: 'up',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const mailer = await startTestMailer({
+    db: t.db,
+    databaseUrl: t.url,
+    smtpUrl: 'smtp://127.0.0.1:1',
+    prefix,
+  });
+  const queue = new Queue(QUEUES.sweeps, { connection: bullConnection(testRedisUrl()), prefix });
+  try {
+    for (let round = 0; round < 2; round++) {
+      const job = await queue.add(HEALTHCHECK_SWEEP, {});
+      let state = await job.getState();
+      for (let i = 0; i < 200 && state !== 'completed' && state !== 'failed'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        state = await job.getState();
+      }
+      expect(state).toBe('completed');
+    }
+    const row = await t.db
+      .selectFrom('health_checks')
+      .select('state')
+      .where('id', '=', check.id)
+      .executeTakeFirstOrThrow();
+    expect(row.state).toBe('down');
+    const mails = await t.db.selectFrom('outbox').select('payload').where('queue', '=', 'email').execute();
+    const down = mails.filter((m) => (m.payload as { template: string }).template === 'healthcheck-down');
+    expect(down).toHaveLength(1);
+    expect((down[0]!.payload as { to: string }).to).toBe(owner.email);
   } finally {
     await queue.close();
     await mailer.stop();

@@ -1,5 +1,5 @@
 import { sql, type Db } from '@ddns/db';
-import { enqueueInOutbox, QUEUES } from '@ddns/jobs';
+import { enqueueInOutbox, QUEUES, sweepHealthChecks } from '@ddns/jobs';
 import type { Logger } from 'pino';
 import type { QueueContext, QueueDefinition } from './types';
 
@@ -122,13 +122,21 @@ export async function runSweep(db: Db, o: SweepOptions): Promise<SweepReport> {
 
 /** How often the sweep runs. */
 export const SWEEP_EVERY_MS = 15 * 60 * 1000;
+/** The health-check sweep: often, since a check's grace can be short. */
+export const HEALTHCHECK_SWEEP = 'healthchecks';
+export const HEALTHCHECK_SWEEP_EVERY_MS = 60 * 1000;
 
 export function sweepsQueue(ctx: QueueContext): QueueDefinition {
   return {
     queue: 'sweeps',
     concurrency: 1,
-    schedules: [{ id: 'sweep', jobName: 'sweep', everyMs: SWEEP_EVERY_MS }],
-    processor: async () => {
+    schedules: [
+      { id: 'sweep', jobName: 'sweep', everyMs: SWEEP_EVERY_MS },
+      { id: HEALTHCHECK_SWEEP, jobName: HEALTHCHECK_SWEEP, everyMs: HEALTHCHECK_SWEEP_EVERY_MS },
+    ],
+    processor: async (job) => {
+      // overdue / recovered health checks: one e-mail per state change, through the outbox
+      if (job.name === HEALTHCHECK_SWEEP) return { healthChecks: await sweepHealthChecks(ctx.db) };
       const report = await runSweep(ctx.db, {
         gatewayExpiryDays: ctx.config.GATEWAY_EXPIRY_DAYS,
         logger: ctx.logger,
