@@ -301,6 +301,7 @@ describe('dns responder against real clients', () => {
   });
 
   it('exposes Prometheus metrics', async () => {
+    await dig(p(), 'www.dyn.test', 'A');
     const text = await run('curl', ['-s', `http://127.0.0.1:${server.metricsPort}/metrics`]);
     expect(text).toMatch(/dns_queries_total\{qtype="A",rcode="NOERROR",transport="udp"\} \d+/);
     expect(text).toMatch(/dns_store_names \d+/);

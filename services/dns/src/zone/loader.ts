@@ -14,6 +14,7 @@ export interface SqlClient {
   release(): void;
 }
 export interface SqlPool {
+  query<R>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
   connect(): Promise<SqlClient>;
   end(): Promise<void>;
 }
@@ -145,49 +146,72 @@ export async function applyChanges(
     t.names.add(ch.name);
   }
   const result: ApplyResult = { changedZones: [], removedZones: [] };
-  await inSnapshot(pool, async (c) => {
-    const ids = [...touched.keys()];
-    const rows = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = ANY($1::int[])`, [ids]);
-    const rowById = new Map(rows.rows.map((r) => [r.id, r]));
-    for (const [id, t] of touched) {
-      const row = rowById.get(id);
-      const existing = store.byId.get(id);
-      if (!row) {
-        if (existing) result.removedZones.push(existing.name);
-        store.remove(id);
-        continue;
-      }
-      if (!existing || t.reload || existing.name !== row.name) {
-        const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1`, [
-          id,
-        ]);
-        const domains = await c.query<DomainDbRow>(
-          `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND mode IS NOT NULL`,
-          [id],
-        );
-        const zone = new Zone(row, store.tunnel);
-        fill(zone, records.rows, domains.rows, new Set());
-        store.add(zone);
-        result.changedZones.push(zone);
-        continue;
-      }
-      const names = [...t.names];
-      const records = await c.query<RecordDbRow>(
-        `SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1 AND name = ANY($2::text[])`,
-        [id, names],
-      );
-      const domains = await c.query<DomainDbRow>(
-        `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND name = ANY($2::text[])`,
-        [id, names],
-      );
-      replaceNames(existing, names, records.rows, domains.rows);
-      const before = existing.serial;
-      existing.setSoa(row);
-      if (existing.serial !== before) result.changedZones.push(existing);
+  // one statement (one snapshot, one round trip): the touched zone rows and every changed name's rows
+  const pairZone: number[] = [];
+  const pairName: string[] = [];
+  for (const [id, t] of touched) {
+    for (const n of t.names) {
+      pairZone.push(id);
+      pairName.push(n);
     }
-    store.version++;
-  });
+  }
+  const r = await pool.query<{ zones: ZoneRow[]; records: RecordDbRow[]; domains: DomainDbRow[] }>(
+    `WITH pairs AS (SELECT * FROM unnest($2::int[], $3::text[]) AS p(zone_id, name))
+     SELECT
+       (SELECT coalesce(json_agg(z), '[]') FROM (SELECT ${ZONE_COLS} FROM zones WHERE id = ANY($1::int[])) z) AS zones,
+       (SELECT coalesce(json_agg(r), '[]') FROM (SELECT ${RECORD_COLS} FROM records
+          WHERE (zone_id, name) IN (SELECT zone_id, name FROM pairs)) r) AS records,
+       (SELECT coalesce(json_agg(d), '[]') FROM (SELECT ${DOMAIN_COLS} FROM domains
+          WHERE (zone_id, name) IN (SELECT zone_id, name FROM pairs)) d) AS domains`,
+    [[...touched.keys()], pairZone, pairName],
+  );
+  const { zones, records, domains } = r.rows[0]!;
+  const rowById = new Map(zones.map((z) => [z.id, z]));
+  for (const [id, t] of touched) {
+    const row = rowById.get(id);
+    const existing = store.byId.get(id);
+    if (!row) {
+      if (existing) result.removedZones.push(existing.name);
+      store.remove(id);
+      continue;
+    }
+    if (!existing || t.reload || existing.name !== row.name) {
+      const zone = await loadZone(pool, id, store);
+      if (zone) result.changedZones.push(zone);
+      continue;
+    }
+    replaceNames(
+      existing,
+      [...t.names],
+      records.filter((x) => x.zone_id === id),
+      domains.filter((x) => x.zone_id === id),
+    );
+    const before = existing.serial;
+    existing.setSoa(row);
+    if (existing.serial !== before) result.changedZones.push(existing);
+  }
+  store.version++;
   return result;
+}
+
+/** (Re)loads one whole zone in a snapshot and puts it in the store; null if it is gone. */
+async function loadZone(pool: Pool, id: number, store: ZoneStore): Promise<Zone | null> {
+  return inSnapshot(pool, async (c) => {
+    const row = (await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = $1`, [id])).rows[0];
+    if (!row) {
+      store.remove(id);
+      return null;
+    }
+    const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1`, [id]);
+    const domains = await c.query<DomainDbRow>(
+      `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND mode IS NOT NULL`,
+      [id],
+    );
+    const zone = new Zone(row, store.tunnel);
+    fill(zone, records.rows, domains.rows, new Set());
+    store.add(zone);
+    return zone;
+  });
 }
 
 function replaceNames(zone: Zone, names: string[], records: RecordDbRow[], domains: DomainDbRow[]): void {
