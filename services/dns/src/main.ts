@@ -34,9 +34,11 @@ async function main(): Promise<void> {
   }
 
   const first = (process.env.DNS_WORKER_INDEX ?? '0') === '0';
+  const { hosts, optional } = listenHosts(config.DNS_HOST);
   const server = await startDnsServer({
     databaseUrl: config.DATABASE_URL,
-    hosts: listenHosts(config.DNS_HOST),
+    hosts,
+    optionalHosts: optional,
     port: config.DNS_PORT,
     metricsPort: first ? config.DNS_METRICS_PORT : null,
     secondaries: config.DNS_SECONDARIES,

@@ -11,8 +11,10 @@ import type { TunnelConfig, ZoneStore } from './zone/store';
 
 export interface DnsServerOptions {
   databaseUrl: string;
-  /** addresses to listen on; default `0.0.0.0` and `::` */
+  /** addresses to listen on; default `0.0.0.0` and `::` (the latter skipped where IPv6 is unavailable) */
   hosts?: readonly string[];
+  /** hosts whose bind may fail without failing the start */
+  optionalHosts?: readonly string[];
   /** 0 = any free port */
   port: number;
   /** Prometheus endpoint; null/undefined = none, 0 = any free port */
@@ -113,6 +115,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const hosts = opts.hosts?.length ? opts.hosts : ['0.0.0.0', '::'];
   const listeners = await listen(responder, {
     hosts,
+    optionalHosts: opts.hosts?.length ? opts.optionalHosts : ['::'],
     port: opts.port,
     tcpIdleMs: opts.tcpIdleMs,
     tcpMaxConnections: opts.tcpMaxConnections,

@@ -6,6 +6,8 @@ import type { Client, Responder } from '../responder';
 export interface ListenOptions {
   /** addresses to bind (IPv4 and/or IPv6); `0.0.0.0` and `::` are wildcards */
   hosts: readonly string[];
+  /** hosts skipped (not fatal) when they cannot be bound, e.g. `::` on a machine without IPv6 */
+  optionalHosts?: readonly string[];
   /** 0 = pick a free port (the same one for every host and both protocols) */
   port: number;
   /** close a TCP connection idle this long (RFC 7766 §6.2.3); default 10 s */
@@ -107,7 +109,14 @@ export async function listen(responder: Responder, opts: ListenOptions): Promise
     try {
       let port = opts.port;
       for (const host of opts.hosts) {
-        const s = await bindUdp(host, port, responder, onError);
+        let s: dgram.Socket;
+        try {
+          s = await bindUdp(host, port, responder, onError);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (opts.optionalHosts?.includes(host) && code !== 'EADDRINUSE') continue;
+          throw err;
+        }
         udp.push(s);
         port = s.address().port;
         tcp.push(await bindTcp(host, port, responder, opts));

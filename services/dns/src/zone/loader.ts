@@ -53,7 +53,7 @@ function toGateway(d: DomainDbRow): Gateway | null {
   return { mode: d.mode, ip4: d.last_ping_ip4, ip6: d.last_ping_ip6 };
 }
 
-function fill(zone: Zone, records: RecordDbRow[], domains: DomainDbRow[], names: Set<string>): number {
+function fill(zone: Zone, records: RecordDbRow[], domains: DomainDbRow[]): number {
   let skipped = 0;
   for (const r of records) {
     const rr = encodeRecord(r);
@@ -64,16 +64,16 @@ function fill(zone: Zone, records: RecordDbRow[], domains: DomainDbRow[], names:
     const list = zone.rows.get(r.name);
     if (list) list.push(rr);
     else zone.rows.set(r.name, [rr]);
-    names.add(r.name);
   }
+  const gatewayNames: string[] = [];
   for (const d of domains) {
     const gw = toGateway(d);
     if (!gw) continue;
     zone.gateways.set(d.name, gw);
-    names.add(d.name);
-    names.add(`*.${d.name}`);
+    gatewayNames.push(d.name, `*.${d.name}`);
   }
-  for (const n of names) zone.rebuild(n);
+  for (const n of zone.rows.keys()) zone.rebuild(n);
+  for (const n of gatewayNames) zone.rebuild(n);
   return skipped;
 }
 
@@ -112,7 +112,7 @@ export async function loadStore(
     for (const row of zones.rows) {
       const zone = new Zone(row, tunnel);
       const parts = byZone.get(row.id)!;
-      skipped += fill(zone, parts.r, parts.d, new Set());
+      skipped += fill(zone, parts.r, parts.d);
       store.add(zone);
     }
     return { store, seq, stats: { zones: store.zones.size, names: store.size, skipped } };
@@ -208,7 +208,7 @@ async function loadZone(pool: Pool, id: number, store: ZoneStore): Promise<Zone 
       [id],
     );
     const zone = new Zone(row, store.tunnel);
-    fill(zone, records.rows, domains.rows, new Set());
+    fill(zone, records.rows, domains.rows);
     store.add(zone);
     return zone;
   });

@@ -93,18 +93,15 @@ export class Zone {
 
   /** Recompute the answers for one owner name from its rows and gateway state. */
   rebuild(name: string): void {
-    const tunnel = this.tunnel;
-    let base = this.rows.get(name) ?? [];
+    let list = this.rows.get(name) ?? [];
     // the SOA lives in the apex node like any RRset (so the apex always exists and AXFR finds it)
-    if (name === this.name && this.soa) base = [this.soa, ...base.filter((r) => r.type !== TYPE.SOA)];
-    let gw = this.gateways.get(name);
-    if (!gw && name.startsWith('*.')) gw = this.gateways.get(name.slice(2));
-    let list = base;
-    if (gw && !base.some((r) => r.type === TYPE.CNAME)) {
-      const synth = gatewayAddresses(gw, tunnel);
+    if (name === this.name && this.soa) list = [this.soa, ...list.filter((r) => r.type !== TYPE.SOA)];
+    const gw = this.gateways.size ? this.gatewayFor(name) : undefined;
+    if (gw && !list.some((r) => r.type === TYPE.CNAME)) {
+      const synth = gatewayAddresses(gw, this.tunnel);
       if (synth.length) {
         const types = new Set(synth.map((r) => r.type));
-        list = base.filter((r) => !types.has(r.type)).concat(synth);
+        list = list.filter((r) => !types.has(r.type)).concat(synth);
       }
     }
     const had = this.nodes.has(name);
@@ -117,15 +114,22 @@ export class Zone {
       return;
     }
     const sets: RRSets = new Map();
-    for (const r of list) {
-      const s = sets.get(r.type);
-      if (s) s.push(r);
-      else sets.set(r.type, [r]);
+    if (list.length === 1) sets.set(list[0]!.type, list);
+    else {
+      for (const r of list) {
+        const s = sets.get(r.type);
+        if (s) s.push(r);
+        else sets.set(r.type, [r]);
+      }
     }
     this.nodes.set(name, sets);
     if (name !== this.name && sets.has(TYPE.NS)) this.cuts.add(name);
     else this.cuts.delete(name);
     if (!had) this.adjustAncestors(name, 1);
+  }
+
+  private gatewayFor(name: string): Gateway | undefined {
+    return this.gateways.get(name) ?? (name.startsWith('*.') ? this.gateways.get(name.slice(2)) : undefined);
   }
 
   private adjustAncestors(name: string, delta: number): void {
