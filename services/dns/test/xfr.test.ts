@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Zone } from '@ddns/db';
@@ -9,21 +8,7 @@ import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit
 import { startDnsServer, type DnsServer } from '../src/server';
 import { RCODE, TYPE } from '../src/wire/constants';
 import { dig, eventually, makeQuery, run } from './helpers';
-
-/** A port free for both UDP and TCP on 127.0.0.1 right now. */
-async function freeDualPort(): Promise<number> {
-  for (;;) {
-    const u = dgram.createSocket('udp4');
-    const port = await new Promise<number>((r) => u.bind(0, '127.0.0.1', () => r(u.address().port)));
-    const ok = await new Promise<boolean>((r) => {
-      const t = net.createServer();
-      t.once('error', () => r(false));
-      t.listen(port, '127.0.0.1', () => t.close(() => r(true)));
-    });
-    u.close();
-    if (ok) return port;
-  }
-}
+import { freeDualPort } from './ports';
 
 let tdb: TestDatabase;
 let zone: Zone;
@@ -95,6 +80,13 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** `eventually`, failing with NSD's log for diagnosis. */
+async function withLog(what: string, fn: () => Promise<boolean>): Promise<void> {
+  await eventually(fn, 100, 20_000).catch((err: unknown) => {
+    throw new Error(`${what}: ${String(err)}. NSD log:\n${nsdLog()}`);
+  });
+}
+
 const nsdLog = () => (existsSync(join(dir, 'nsd.log')) ? readFileSync(join(dir, 'nsd.log'), 'utf8') : '');
 
 describe('zone transfer to a real secondary (NSD)', () => {
@@ -136,10 +128,9 @@ describe('zone transfer to a real secondary (NSD)', () => {
   });
 
   it('NSD transfers the zone and answers the same as ddns', async () => {
-    await eventually(async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1, 100).catch(
-      (err: unknown) => {
-        throw new Error(`${String(err)}\n${nsdLog()}`);
-      },
+    await withLog(
+      'initial transfer',
+      async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1,
     );
     for (const [name, type] of [
       ['www.dyn.test', 'A'],
@@ -164,7 +155,10 @@ describe('zone transfer to a real secondary (NSD)', () => {
   });
 
   it('a change reaches NSD through NOTIFY', async () => {
-    await eventually(async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1, 100);
+    await withLog(
+      'initial transfer',
+      async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1,
+    );
     await tdb.db
       .updateTable('records')
       .set({ content: '192.0.2.81' })
@@ -175,9 +169,9 @@ describe('zone transfer to a real secondary (NSD)', () => {
       .values({ zone_id: zone.id, name: 'fresh.dyn.test', type: 'A', content: '192.0.2.9' })
       .execute();
     // NSD's refresh timer is an hour: only a NOTIFY makes it transfer this soon
-    await eventually(
+    await withLog(
+      'transfer after NOTIFY',
       async () => (await dig(nsdPort, 'fresh.dyn.test', 'A')).answer[0]?.data === '192.0.2.9',
-      100,
     );
     expect((await dig(nsdPort, 'www.dyn.test', 'A')).answer[0]!.data).toBe('192.0.2.81');
     const [ours, theirs] = await Promise.all([

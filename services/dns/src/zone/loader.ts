@@ -135,15 +135,16 @@ export async function applyChanges(
   store: ZoneStore,
   changes: readonly FeedChange[],
 ): Promise<ApplyResult> {
-  const touched = new Map<number, { names: Set<string>; reload: boolean }>();
+  const touched = new Map<number, { names: Set<string>; reload: boolean; maxSeq: bigint }>();
   for (const ch of changes) {
     let t = touched.get(ch.zoneId);
     if (!t) {
-      t = { names: new Set(), reload: false };
+      t = { names: new Set(), reload: false, maxSeq: 0n };
       touched.set(ch.zoneId, t);
     }
     if (ch.source === 'zones' && ch.op === 'INSERT') t.reload = true;
     t.names.add(ch.name);
+    if (ch.seq > t.maxSeq) t.maxSeq = ch.seq;
   }
   const result: ApplyResult = { changedZones: [], removedZones: [] };
   // one statement (one snapshot, one round trip): the touched zone rows and every changed name's rows
@@ -155,18 +156,26 @@ export async function applyChanges(
       pairName.push(n);
     }
   }
-  const r = await pool.query<{ zones: ZoneRow[]; records: RecordDbRow[]; domains: DomainDbRow[] }>(
+  const r = await pool.query<{
+    zones: ZoneRow[];
+    records: RecordDbRow[];
+    domains: DomainDbRow[];
+    latest: { zone_id: number; seq: string }[];
+  }>(
     `WITH pairs AS (SELECT * FROM unnest($2::int[], $3::text[]) AS p(zone_id, name))
      SELECT
        (SELECT coalesce(json_agg(z), '[]') FROM (SELECT ${ZONE_COLS} FROM zones WHERE id = ANY($1::int[])) z) AS zones,
        (SELECT coalesce(json_agg(r), '[]') FROM (SELECT ${RECORD_COLS} FROM records
           WHERE (zone_id, name) IN (SELECT zone_id, name FROM pairs)) r) AS records,
        (SELECT coalesce(json_agg(d), '[]') FROM (SELECT ${DOMAIN_COLS} FROM domains
-          WHERE (zone_id, name) IN (SELECT zone_id, name FROM pairs)) d) AS domains`,
+          WHERE (zone_id, name) IN (SELECT zone_id, name FROM pairs)) d) AS domains,
+       (SELECT coalesce(json_agg(m), '[]') FROM (SELECT zone_id, max(seq)::text AS seq FROM dns_changes
+          WHERE zone_id = ANY($1::int[]) GROUP BY zone_id) m) AS latest`,
     [[...touched.keys()], pairZone, pairName],
   );
-  const { zones, records, domains } = r.rows[0]!;
+  const { zones, records, domains, latest } = r.rows[0]!;
   const rowById = new Map(zones.map((z) => [z.id, z]));
+  const latestSeq = new Map(latest.map((l) => [l.zone_id, BigInt(l.seq)]));
   for (const [id, t] of touched) {
     const row = rowById.get(id);
     const existing = store.byId.get(id);
@@ -186,6 +195,10 @@ export async function applyChanges(
       records.filter((x) => x.zone_id === id),
       domains.filter((x) => x.zone_id === id),
     );
+    // The zone row's serial already counts changes committed after this batch (not applied yet): publishing
+    // it now would let a secondary transfer the new serial with old data. Keep the old SOA until the batch
+    // holding the zone's latest change is applied (the next one, usually).
+    if ((latestSeq.get(id) ?? 0n) > t.maxSeq) continue;
     const before = existing.serial;
     existing.setSoa(row);
     if (existing.serial !== before) result.changedZones.push(existing);
