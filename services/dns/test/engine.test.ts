@@ -132,6 +132,9 @@ describe('answer engine', () => {
     expect(r).toMatchObject({ rcode: RCODE.NOERROR, aa: false, answer: [] });
     expect(names(r.authority)).toEqual(['sub.example.net/2']);
     expect(names(r.additional)).toEqual(['ns.sub.example.net/1']);
+    expect(ask('sub.example.net', TYPE.NS).aa).toBe(false);
+    // DS belongs to the parent side: NODATA from us, not a referral
+    expect(ask('sub.example.net', 43)).toMatchObject({ aa: true, answer: [], rcode: RCODE.NOERROR });
   });
 
   it('answers MX, SRV (with target addresses) and CAA', () => {

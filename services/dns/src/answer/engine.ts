@@ -29,6 +29,7 @@ export interface EngineAnswer extends ResponseSections {
 }
 
 const MAX_CHAIN = 8;
+const TYPE_DS = 43;
 
 const rr = (name: string, r: StoredRR, ttl = r.ttl): WireRR => ({ name, type: r.type, ttl, rdata: r.rdata });
 
@@ -56,7 +57,8 @@ export function answer(store: ZoneStore, q: EngineQuestion): EngineAnswer {
   const seen = new Set<string>([name]);
   for (let step = 0; ; step++) {
     const cut = findCut(zone, name);
-    if (cut) {
+    // DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): answered from this zone, not referred
+    if (cut && !(q.type === TYPE_DS && cut === name)) {
       // a referral is only ours to give for the original name; a CNAME into a delegation stops here
       if (step === 0) {
         res.aa = false;
