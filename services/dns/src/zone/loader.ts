@@ -53,18 +53,23 @@ function toGateway(d: DomainDbRow): Gateway | null {
   return { mode: d.mode, ip4: d.last_ping_ip4, ip6: d.last_ping_ip6 };
 }
 
+const LOAD_PAGE = 50_000;
+
+/** Encodes one row into the zone's base rows (not yet visible in answers: `fill` rebuilds). */
+function addRow(zone: Zone | undefined, r: RecordDbRow): boolean {
+  if (!zone) return true;
+  const rr = encodeRecord(r);
+  if (!rr) return false;
+  const list = zone.rows.get(r.name);
+  if (list) list.push(rr);
+  else zone.rows.set(r.name, [rr]);
+  return true;
+}
+
+/** Adds rows and gateways to a fresh zone and builds every node. Returns how many rows were unusable. */
 function fill(zone: Zone, records: RecordDbRow[], domains: DomainDbRow[]): number {
   let skipped = 0;
-  for (const r of records) {
-    const rr = encodeRecord(r);
-    if (!rr) {
-      skipped++;
-      continue;
-    }
-    const list = zone.rows.get(r.name);
-    if (list) list.push(rr);
-    else zone.rows.set(r.name, [rr]);
-  }
+  for (const r of records) if (!addRow(zone, r)) skipped++;
   const gatewayNames: string[] = [];
   for (const d of domains) {
     const gw = toGateway(d);
@@ -101,18 +106,29 @@ export async function loadStore(
     const seqRow = await c.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM dns_changes');
     const seq = BigInt(seqRow.rows[0]?.seq ?? '0');
     const zones = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones`);
-    const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records`);
     const domains = await c.query<DomainDbRow>(`SELECT ${DOMAIN_COLS} FROM domains WHERE mode IS NOT NULL`);
     const store = new ZoneStore(tunnel);
-    const byZone = new Map<number, { r: RecordDbRow[]; d: DomainDbRow[] }>();
-    for (const z of zones.rows) byZone.set(z.id, { r: [], d: [] });
-    for (const r of records.rows) byZone.get(r.zone_id)?.r.push(r);
-    for (const d of domains.rows) byZone.get(d.zone_id)?.d.push(d);
+    const byId = new Map<number, Zone>();
+    for (const row of zones.rows) byId.set(row.id, new Zone(row, tunnel));
     let skipped = 0;
-    for (const row of zones.rows) {
-      const zone = new Zone(row, tunnel);
-      const parts = byZone.get(row.id)!;
-      skipped += fill(zone, parts.r, parts.d);
+    // records in pages (same snapshot): peak memory stays one page of rows, not the whole table
+    for (let after = 0; ;) {
+      const page = await c.query<RecordDbRow & { id: number }>(
+        `SELECT id, ${RECORD_COLS} FROM records WHERE id > $1 ORDER BY id LIMIT ${LOAD_PAGE}`,
+        [after],
+      );
+      for (const r of page.rows) if (!addRow(byId.get(r.zone_id), r)) skipped++;
+      if (page.rows.length < LOAD_PAGE) break;
+      after = page.rows[page.rows.length - 1]!.id;
+    }
+    const byZoneDomains = new Map<number, DomainDbRow[]>();
+    for (const d of domains.rows) {
+      const list = byZoneDomains.get(d.zone_id);
+      if (list) list.push(d);
+      else byZoneDomains.set(d.zone_id, [d]);
+    }
+    for (const zone of byId.values()) {
+      fill(zone, [], byZoneDomains.get(zone.id) ?? []);
       store.add(zone);
     }
     return { store, seq, stats: { zones: store.zones.size, names: store.size, skipped } };
