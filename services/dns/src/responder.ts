@@ -88,8 +88,15 @@ export class Responder {
       }
       return this.reply(this.bare(msg, RCODE.REFUSED), client, RCODE.REFUSED, q.type);
     }
-    const sections = answer(store, q);
-    const full = encodeResponse(msg, sections, TCP_MAX, null).bytes;
+    let sections: ReturnType<typeof answer>;
+    let full: Buffer;
+    try {
+      sections = answer(store, q);
+      full = encodeResponse(msg, sections, TCP_MAX, null).bytes;
+    } catch {
+      // a bug must cost one answer, never the process
+      return this.reply(this.bare(msg, RCODE.SERVFAIL), client, RCODE.SERVFAIL, q.type);
+    }
     if (this.useCache && q.plain)
       this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode);
     const out =

@@ -22,6 +22,9 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
+/** bytes of answers a TCP client may leave unread before it is disconnected (an AXFR fits) */
+const MAX_UNREAD = 64 * 1024 * 1024;
+
 const family = (host: string) => (net.isIP(host) === 6 ? 6 : 4);
 
 function bindUdp(
@@ -65,6 +68,11 @@ function serveTcp(sock: net.Socket, responder: Responder, idleMs: number): void 
       const out = responder.handle(msg, client);
       if (!out) continue;
       for (const m of Array.isArray(out) ? out : [out]) sock.write(frame(m));
+      // a client that sends but never reads does not get to pile up our memory
+      if (sock.writableLength > MAX_UNREAD) {
+        sock.destroy();
+        return;
+      }
     }
   });
 }

@@ -28,11 +28,9 @@ export function plainAddress(a: string): string {
 export function zoneRecords(zone: Zone): WireRR[] {
   const soa: WireRR = { name: zone.name, type: TYPE.SOA, ttl: zone.soa.ttl, rdata: zone.soa.rdata };
   const out: WireRR[] = [soa];
-  for (const [name, sets] of zone.nodes) {
-    for (const [type, rrs] of sets) {
-      if (type === TYPE.SOA) continue;
-      for (const r of rrs) out.push({ name, type, ttl: r.ttl, rdata: r.rdata });
-    }
+  for (const [name, node] of zone.nodes) {
+    for (const r of node)
+      if (r.type !== TYPE.SOA) out.push({ name, type: r.type, ttl: r.ttl, rdata: r.rdata });
   }
   out.push(soa);
   return out;

@@ -32,7 +32,16 @@ export interface ZoneRow {
   ttl: number;
 }
 
-export type RRSets = Map<number, StoredRR[]>;
+/**
+ * Everything one owner name holds, RRsets in a row (a name rarely has more than a few records, and a flat
+ * array costs far less memory than a map per name: this is what keeps 1M names under 1 GiB).
+ */
+export type NodeRecords = readonly StoredRR[];
+
+/** The records of one type at a node (empty when none). */
+export function rrset(node: NodeRecords, type: number): StoredRR[] {
+  return node.filter((r) => r.type === type);
+}
 
 const stripDot = (s: string) => (s.endsWith('.') ? s.slice(0, -1) : s).toLowerCase();
 
@@ -44,8 +53,8 @@ export class Zone {
   soa!: StoredRR;
   /** negative-caching TTL: min(SOA TTL, SOA minimum) (RFC 2308 §5) */
   negativeTtl = 60;
-  /** owner name -> RRsets (the merged view answers come from) */
-  readonly nodes = new Map<string, RRSets>();
+  /** owner name -> its records (the merged view answers come from) */
+  readonly nodes = new Map<string, NodeRecords>();
   /** names below the apex that carry NS: zone cuts (delegations) */
   readonly cuts = new Set<string>();
   /** how many nodes sit strictly below each name (a name with descendants exists: empty non-terminal) */
@@ -113,17 +122,8 @@ export class Zone {
       }
       return;
     }
-    const sets: RRSets = new Map();
-    if (list.length === 1) sets.set(list[0]!.type, list);
-    else {
-      for (const r of list) {
-        const s = sets.get(r.type);
-        if (s) s.push(r);
-        else sets.set(r.type, [r]);
-      }
-    }
-    this.nodes.set(name, sets);
-    if (name !== this.name && sets.has(TYPE.NS)) this.cuts.add(name);
+    this.nodes.set(name, list);
+    if (name !== this.name && list.some((r) => r.type === TYPE.NS)) this.cuts.add(name);
     else this.cuts.delete(name);
     if (!had) this.adjustAncestors(name, 1);
   }
