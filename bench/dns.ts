@@ -133,7 +133,12 @@ async function main(): Promise<void> {
     const loadMs = Date.now() - t;
     const rss = rssKb(ddns.child.pid!);
     const loaded = /"msg":"zones loaded"/.test(ddns.stdout())
-      ? (JSON.parse(ddns.stdout().split('\n').find((l) => l.includes('"zones loaded"'))!) as { ms: number; names: number })
+      ? (JSON.parse(
+          ddns
+            .stdout()
+            .split('\n')
+            .find((l) => l.includes('"zones loaded"'))!,
+        ) as { ms: number; names: number })
       : null;
     process.stdout.write(
       `ddns: ${WORKERS} worker(s) ready in ${loadMs} ms (process start + load; load alone ${loaded?.ms ?? '?'} ms for ` +

@@ -54,7 +54,12 @@ async function main(): Promise<void> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const name = names[i % names.length]!;
       const addr = benchAddr(1_000_000 + i);
-      await db.updateTable('records').set({ content: addr }).where('name', '=', name).where('type', '=', 'A').execute();
+      await db
+        .updateTable('records')
+        .set({ content: addr })
+        .where('name', '=', name)
+        .where('type', '=', 'A')
+        .execute();
       const committed = performance.now();
       const want = Buffer.from(addr.split('.').map(Number));
       pending.push(waitFor(name, want, committed).then((ms) => void latencies.push(ms)));
@@ -75,6 +80,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:propagation failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `bench:propagation failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exit(1);
 });
