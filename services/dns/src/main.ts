@@ -45,6 +45,7 @@ async function main(): Promise<void> {
     notify: first,
     tunnel: { ipv4: config.TUNNEL_IPV4, ipv6: config.TUNNEL_IPV6 },
     rrl: config.DNS_RRL ? { rate: config.DNS_RRL_RATE, slip: 2 } : null,
+    waitForDatabase: true,
     logger,
   });
 

@@ -30,6 +30,8 @@ export interface DnsServerOptions {
   /** send NOTIFY on serial changes (default true) */
   notify?: boolean;
   feed?: { pollMs?: number; minBackoffMs?: number; maxBackoffMs?: number };
+  /** keep retrying the initial load while Postgres is unreachable (the service); default false (tests) */
+  waitForDatabase?: boolean;
   logger?: Logger;
 }
 
@@ -53,7 +55,18 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const log = opts.logger ?? pino({ level: 'silent' });
   const pool: SqlPool = createPool(opts.databaseUrl, { max: 2, applicationName: 'ddns-dns' });
   const started = Date.now();
-  const { store, seq, stats } = await loadStore(pool, opts.tunnel ?? {}).catch(async (err: unknown) => {
+  const load = async () => {
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await loadStore(pool, opts.tunnel ?? {});
+      } catch (err) {
+        if (!opts.waitForDatabase) throw err;
+        log.warn({ err: String(err), retryInMs: delay }, 'cannot load zones yet; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+  const { store, seq, stats } = await load().catch(async (err: unknown) => {
     await pool.end();
     throw err;
   });
