@@ -42,6 +42,8 @@ function bindUdp(
   const sock = dgram.createSocket({
     type: family(host) === 6 ? 'udp6' : 'udp4',
     ipv6Only: family(host) === 6,
+    // replies go to rinfo.address, always an IP literal: skip the resolver step (a tick per reply)
+    lookup: literalLookup,
   });
   sock.on('message', (msg, rinfo) => {
     const out = responder.handle(msg, { address: rinfo.address, transport: 'udp' });
