@@ -59,7 +59,7 @@ beforeAll(async () => {
     metricsPort: 0,
     tunnel: { ipv4: '203.0.113.1', ipv6: '2001:db8:ffff::1' },
     rrl: { rate: 100000 },
-    tcpIdleMs: 300,
+    tcpIdleMs: 1000,
     tcpMaxConnections: 4,
     feed: { pollMs: 200 },
   });
