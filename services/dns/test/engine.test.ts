@@ -191,6 +191,33 @@ describe('responder (no sockets)', () => {
     expect(again.answer[0]!.address).toBe('192.0.2.80');
   });
 
+  it('answers a wildcard for a query label holding odd bytes with the same bytes', () => {
+    // label "a.b" (a dot inside a label), under *.wild.example.net
+    const q = Buffer.concat([
+      makeQuery('x', TYPE.A).subarray(0, 12),
+      Buffer.from([3, 97, 46, 98]),
+      Buffer.from([
+        4,
+        ...Buffer.from('wild'),
+        7,
+        ...Buffer.from('example'),
+        3,
+        ...Buffer.from('net'),
+        0,
+        0,
+        1,
+        0,
+        1,
+      ]),
+    ]);
+    const out = responder.handle(q, udp) as Buffer;
+    // the answer owner is compressed onto the question (identical bytes), then A 192.0.2.99
+    expect(out.readUInt16BE(6)).toBe(1);
+    expect(out.subarray(out.length - 16)).toEqual(
+      Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 99]),
+    );
+  });
+
   it('NOTIMP for unknown opcodes, FORMERR for garbage with a header, silence for responses', () => {
     expect(send(makeQuery('www.example.net', TYPE.A, { opcode: 2 })).header.rcode).toBe(RCODE.NOTIMP);
     const junk = Buffer.concat([
