@@ -15,7 +15,7 @@ export interface Client {
 }
 
 /** Streams a zone transfer: the messages to send, or null when this client may not transfer. */
-export type XfrHandler = (msg: Message, client: Client, store: ZoneStore) => Buffer[] | null;
+export type XfrHandler = (msg: Message, client: Client, store: ZoneStore) => Iterable<Buffer> | null;
 
 export interface ResponderOptions {
   rrl?: RateLimiter | null;
@@ -49,7 +49,7 @@ export class Responder {
     this.cache = new PacketCache();
   }
 
-  handle(buf: Buffer, client: Client): Buffer | Buffer[] | null {
+  handle(buf: Buffer, client: Client): Buffer | Iterable<Buffer> | null {
     // 1. validate every byte before trusting any of it
     const parsed = parseMessage(buf);
     if (!parsed.ok) {

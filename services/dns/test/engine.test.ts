@@ -176,7 +176,7 @@ describe('responder (no sockets)', () => {
   const responder = new Responder(() => store);
   const send = (q: Buffer, c = udp) => {
     const out = responder.handle(q, c);
-    if (!out || Array.isArray(out)) throw new Error('expected one reply');
+    if (!out || !Buffer.isBuffer(out)) throw new Error('expected one reply');
     return Packet.parse(out);
   };
 
@@ -255,7 +255,7 @@ describe('responder (no sockets)', () => {
     );
     expect(results.filter((r) => r !== null)).toHaveLength(5 + 3);
     const slip = results.filter(
-      (r): r is Buffer => r !== null && !Array.isArray(r) && (r.readUInt16BE(2) & 0x200) !== 0,
+      (r): r is Buffer => r !== null && Buffer.isBuffer(r) && (r.readUInt16BE(2) & 0x200) !== 0,
     );
     expect(slip).toHaveLength(3);
     const sameNet = limited.handle(q, { address: '198.51.100.77', transport: 'udp' }) as Buffer | null; // same /24

@@ -3,7 +3,7 @@ import dgram from 'node:dgram';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Zone } from '@ddns/db';
+import { sql, type Zone } from '@ddns/db';
 import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
 import { startDnsServer, type DnsServer } from '../src/server';
 import { RCODE, TYPE } from '../src/wire/constants';
@@ -240,5 +240,25 @@ describe('zone transfer to real secondaries', () => {
       ]);
       expect(theirs.answer).toEqual(ours.answer);
     }
+  });
+
+  it('a zone bigger than one message is streamed in several (and a 1500-change burst is applied whole)', async () => {
+    await sql`INSERT INTO records (zone_id, name, type, content, ttl)
+              SELECT ${zone.id}, 'bulk' || g || '.dyn.test', 'TXT', repeat('v', 200), 60
+              FROM generate_series(1, 1500) g`.execute(tdb.db);
+    await eventually(async () => (await dig(server.port, 'bulk1500.dyn.test', 'TXT')).answer.length === 1);
+    const out = await run('dig', [
+      '@127.0.0.1',
+      '-p',
+      String(server.port),
+      'dyn.test',
+      'AXFR',
+      '+time=5',
+      '+tries=1',
+    ]);
+    const size = /XFR size: (\d+) records \(messages (\d+)/.exec(out);
+    expect(Number(size?.[1])).toBeGreaterThan(1500);
+    expect(Number(size?.[2])).toBeGreaterThan(1);
+    expect(out.split('\n').filter((l) => /^bulk\d+\.dyn\.test\./.test(l))).toHaveLength(1500);
   });
 });

@@ -47,7 +47,7 @@ function bindUdp(
   });
   sock.on('message', (msg, rinfo) => {
     const out = responder.handle(msg, { address: rinfo.address, transport: 'udp' });
-    if (out && !Array.isArray(out)) sock.send(out, rinfo.port, rinfo.address);
+    if (out && Buffer.isBuffer(out)) sock.send(out, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
@@ -71,18 +71,53 @@ function serveTcp(sock: net.Socket, responder: Responder, idleMs: number): void 
   sock.setNoDelay(true);
   sock.setTimeout(idleMs, () => sock.destroy());
   sock.on('error', () => sock.destroy());
-  sock.on('data', (chunk: Buffer) => {
-    for (const msg of decoder.push(chunk)) {
-      const out = responder.handle(msg, client);
-      if (!out) continue;
-      for (const m of Array.isArray(out) ? out : [out]) sock.write(frame(m));
+  // answers leave in query order; a zone transfer in progress holds the queries behind it
+  let streaming: Promise<void> | null = null;
+  const queue: Buffer[] = [];
+  const answer = (msg: Buffer): boolean => {
+    const out = responder.handle(msg, client);
+    if (!out) return true;
+    if (Buffer.isBuffer(out)) {
+      sock.write(frame(out));
       // a client that sends but never reads does not get to pile up our memory
-      if (sock.writableLength > MAX_UNREAD) {
-        sock.destroy();
-        return;
-      }
+      if (sock.writableLength > MAX_UNREAD) sock.destroy();
+      return true;
     }
+    streaming = stream(sock, out).finally(() => {
+      streaming = null;
+      drain();
+    });
+    return false;
+  };
+  const drain = () => {
+    while (!streaming && queue.length && !sock.destroyed) answer(queue.shift()!);
+  };
+  sock.on('data', (chunk: Buffer) => {
+    queue.push(...decoder.push(chunk));
+    drain();
   });
+}
+
+function writable(sock: net.Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      sock.off('drain', done);
+      sock.off('close', done);
+      resolve();
+    };
+    sock.on('drain', done);
+    sock.on('close', done);
+  });
+}
+
+/** Writes a multi-message answer (AXFR), yielding to other work and waiting for the client to read. */
+async function stream(sock: net.Socket, messages: Iterable<Buffer>): Promise<void> {
+  let n = 0;
+  for (const m of messages) {
+    if (sock.destroyed) return;
+    if (!sock.write(frame(m))) await writable(sock);
+    if (++n % 8 === 0) await new Promise<void>((r) => setImmediate(r));
+  }
 }
 
 interface TcpListener {

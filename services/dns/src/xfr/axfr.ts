@@ -37,37 +37,42 @@ export function zoneRecords(zone: Zone): WireRR[] {
 }
 
 /**
- * AXFR (RFC 5936) from the in-memory zone, so it is one consistent version: as many TCP messages as needed,
- * the question in the first. Allowed only for the configured secondaries; null otherwise.
+ * AXFR (RFC 5936) from the in-memory zone: the record list is taken synchronously (one consistent version,
+ * whatever the feed does meanwhile), then encoded lazily into as many TCP messages as needed, the question
+ * in the first, so the transport can stream a big zone without stalling other queries. Allowed only for
+ * the configured secondaries; null otherwise.
  */
 export function axfrHandler(allowed: readonly string[]) {
   const allow = new Set(allowed.map(plainAddress));
-  return (msg: Message, client: { address: string }, store: ZoneStore): Buffer[] | null => {
+  return (msg: Message, client: { address: string }, store: ZoneStore): Iterable<Buffer> | null => {
     if (!allow.has(plainAddress(client.address)) || !msg.question) return null;
     // IXFR is answered with the whole zone in AXFR form (RFC 1995 §4 allows it)
     if (msg.question.type !== TYPE.AXFR && msg.question.type !== TYPE.IXFR) return null;
     const zone = store.zones.get(msg.question.lname);
     if (!zone) return null;
-    const flags = responseFlags(OPCODE.QUERY, true, false, msg.rd, RCODE.NOERROR);
-    const messages: Buffer[] = [];
-    const records = zoneRecords(zone);
-    let i = 0;
-    while (i < records.length) {
-      const w = new MessageWriter(TCP_MAX);
-      w.header(msg.id, flags);
-      if (messages.length === 0) {
-        w.question(msg.question);
-        w.setCount(0, 1);
-      }
-      let n = 0;
-      while (i < records.length && w.rr(records[i]!)) {
-        i++;
-        n++;
-      }
-      if (n === 0) break; // a record that cannot fit even alone: cannot happen with ≤ 64 KiB RDATA
-      w.setCount(1, n);
-      messages.push(w.bytes());
-    }
-    return messages;
+    return transferMessages(msg, zoneRecords(zone));
   };
+}
+
+function* transferMessages(msg: Message, records: WireRR[]): Generator<Buffer> {
+  const flags = responseFlags(OPCODE.QUERY, true, false, msg.rd, RCODE.NOERROR);
+  let i = 0;
+  let first = true;
+  while (i < records.length) {
+    const w = new MessageWriter(TCP_MAX);
+    w.header(msg.id, flags);
+    if (first && msg.question) {
+      w.question(msg.question);
+      w.setCount(0, 1);
+    }
+    first = false;
+    let n = 0;
+    while (i < records.length && w.rr(records[i]!)) {
+      i++;
+      n++;
+    }
+    if (n === 0) return; // a record that cannot fit even alone: impossible with RDATA < 64 KiB
+    w.setCount(1, n);
+    yield w.bytes();
+  }
 }
