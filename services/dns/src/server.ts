@@ -126,18 +126,37 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
 
   await feed.start();
   const hosts = opts.hosts?.length ? opts.hosts : ['0.0.0.0', '::'];
-  const listeners = await listen(responder, {
-    hosts,
-    optionalHosts: opts.hosts?.length ? opts.optionalHosts : ['::'],
-    port: opts.port,
-    tcpIdleMs: opts.tcpIdleMs,
-    tcpMaxConnections: opts.tcpMaxConnections,
-    onError: (err) => log.warn({ err }, 'socket error'),
-  });
-  const metricsServer =
-    opts.metricsPort === null || opts.metricsPort === undefined
-      ? null
-      : await metrics.listen(hosts[0] === '::' ? '::' : hosts[0]!, opts.metricsPort);
+  const release = async () => {
+    stopped = true;
+    if (rrlPrune) clearInterval(rrlPrune);
+    notifier?.stop();
+    await feed.stop();
+    await pool.end();
+  };
+  let listeners: Awaited<ReturnType<typeof listen>>;
+  let metricsServer: Awaited<ReturnType<DnsMetrics['listen']>> | null = null;
+  try {
+    listeners = await listen(responder, {
+      hosts,
+      optionalHosts: opts.hosts?.length ? opts.optionalHosts : ['::'],
+      port: opts.port,
+      tcpIdleMs: opts.tcpIdleMs,
+      tcpMaxConnections: opts.tcpMaxConnections,
+      onError: (err) => log.warn({ err }, 'socket error'),
+    });
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  try {
+    if (opts.metricsPort !== null && opts.metricsPort !== undefined) {
+      metricsServer = await metrics.listen(hosts[0] === '::' ? '::' : hosts[0]!, opts.metricsPort);
+    }
+  } catch (err) {
+    await listeners.close();
+    await release();
+    throw err;
+  }
   log.info({ hosts, port: listeners.port, metricsPort: metricsServer?.port }, 'dns listening (udp+tcp)');
 
   return {
@@ -147,13 +166,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     feed,
     responder,
     async stop() {
-      stopped = true;
-      if (rrlPrune) clearInterval(rrlPrune);
       await listeners.close();
       await metricsServer?.close();
-      notifier?.stop();
-      await feed.stop();
-      await pool.end();
+      await release();
     },
   };
 }

@@ -52,6 +52,12 @@ describe('response rate limiting (on by default)', () => {
     expect(full).toBeLessThan(total / 2);
   });
 
+  it('a start that cannot bind fails cleanly (nothing left running)', async () => {
+    await expect(
+      startDnsServer({ databaseUrl: tdb.url, hosts: ['127.0.0.1'], port: server.port }),
+    ).rejects.toThrow(/EADDRINUSE/);
+  });
+
   it('config helpers: secondaries and listen addresses', async () => {
     expect(parseSecondary('192.0.2.1')).toEqual({ host: '192.0.2.1', port: 53 });
     expect(parseSecondary('192.0.2.1:5300')).toEqual({ host: '192.0.2.1', port: 5300 });
