@@ -158,6 +158,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     throw err;
   }
   log.info({ hosts, port: listeners.port, metricsPort: metricsServer?.port }, 'dns listening (udp+tcp)');
+  // secondaries may have missed changes while we were down: tell them to check every zone (as BIND does)
+  if (notifier) for (const z of store.zones.values()) notifier.notify(z);
 
   return {
     port: listeners.port,
