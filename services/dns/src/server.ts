@@ -1,7 +1,7 @@
 import { ChangeFeed, createPool, type FeedChange } from '@ddns/db';
 import pino, { type Logger } from 'pino';
 import { RateLimiter, type RrlOptions } from './limits/rrl';
-import { DnsMetrics } from './metrics/metrics';
+import { DnsMetrics, type MetricsServer } from './metrics/metrics';
 import { Responder } from './responder';
 import { listen } from './transport/listeners';
 import { axfrHandler, parseSecondary } from './xfr/axfr';
@@ -41,6 +41,7 @@ export interface DnsServer {
   store: ZoneStore;
   feed: ChangeFeed;
   responder: Responder;
+  metrics: DnsMetrics;
   stop(): Promise<void>;
 }
 
@@ -134,7 +135,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     await pool.end();
   };
   let listeners: Awaited<ReturnType<typeof listen>>;
-  let metricsServer: Awaited<ReturnType<DnsMetrics['listen']>> | null = null;
+  let metricsServer: MetricsServer | null = null;
   try {
     listeners = await listen(responder, {
       hosts,
@@ -167,6 +168,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     store,
     feed,
     responder,
+    metrics,
     async stop() {
       await listeners.close();
       await metricsServer?.close();

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
-import { dig, eventually } from './helpers';
+import { dig, eventually, run } from './helpers';
 import { freeDualPort } from './ports';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -26,6 +26,7 @@ describe('the dns service process', () => {
     'starts from the environment with %i worker(s), answers, and exits cleanly on SIGTERM',
     async (workers) => {
       const port = await freeDualPort();
+      const metricsPort = await freeDualPort();
       const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services/dns/src/main.ts')], {
         cwd: ROOT,
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -34,7 +35,7 @@ describe('the dns service process', () => {
           DATABASE_URL: tdb.url,
           DNS_HOST: '127.0.0.1',
           DNS_PORT: String(port),
-          DNS_METRICS_PORT: String(await freeDualPort()),
+          DNS_METRICS_PORT: String(metricsPort),
           DNS_WORKERS: String(workers),
           LOG_LEVEL: 'silent',
         },
@@ -47,6 +48,14 @@ describe('the dns service process', () => {
           async () => (await dig(port, 'www.dyn.test', 'A')).answer[0]?.data === '192.0.2.1',
           200,
         );
+        // metrics on the one port whatever the worker count (the cluster primary aggregates its workers)
+        const metrics = await eventually(async () => {
+          const text = await run('curl', ['-s', `http://127.0.0.1:${metricsPort}/metrics`]);
+          return /dns_queries_total\{qtype="A",rcode="NOERROR",transport="udp"\} \d+/.test(text)
+            ? text
+            : null;
+        }, 200);
+        expect(metrics).toMatch(/dns_store_zones 1\b/);
         child.kill('SIGTERM');
         expect(await exited).toBe(0);
         expect(stderr).toBe('');
