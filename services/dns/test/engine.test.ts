@@ -5,6 +5,9 @@ import { Responder } from '../src/responder';
 import { RCODE, TYPE } from '../src/wire/constants';
 import type { WireRR } from '../src/wire/encode';
 import { encodeA, nameToWire } from '../src/wire/rdata';
+import { ixfrRecords } from '../src/xfr/axfr';
+import { Journal } from '../src/zone/journal';
+import { encodeRecord } from '../src/zone/records';
 import { addTestZone, makeQuery, testStore } from './helpers';
 
 function build() {
@@ -266,5 +269,62 @@ describe('responder (no sockets)', () => {
     expect(limited.handle(q, { address: '198.51.100.9', transport: 'udp' })).not.toBeNull();
     expect(clientPrefix('2001:db8:aa:bbcc::1')).toBe(clientPrefix('2001:db8:aa:bb00::9'));
     expect(clientPrefix('::ffff:10.1.2.3')).toBe('10.1.2');
+  });
+});
+
+describe('IXFR journal', () => {
+  it('serves the steps since a known serial, the SOA alone when current, null when out of reach', () => {
+    const s = testStore();
+    const zone = addTestZone(s, 'ix.test', [
+      ['ix.test', 'NS', 'ns1.ix.test'],
+      ['a.ix.test', 'A', '192.0.2.1'],
+    ]);
+    zone.journal = new Journal();
+    const row = (serial: string) => ({
+      id: zone.id,
+      name: 'ix.test',
+      serial,
+      primary_ns: 'ns1.ix.test',
+      hostmaster: 'hostmaster.ix.test',
+      refresh: 3600,
+      retry: 600,
+      expire: 1209600,
+      minimum: 60,
+      ttl: 3600,
+    });
+    // step 7 → 8: a.ix.test changes address, b.ix.test appears
+    zone.rows.set('a.ix.test', [
+      encodeRecord({ name: 'a.ix.test', type: 'A', content: '192.0.2.2', ttl: 300 })!,
+    ]);
+    zone.rows.set('b.ix.test', [
+      encodeRecord({ name: 'b.ix.test', type: 'TXT', content: 'hello', ttl: 300 })!,
+    ]);
+    zone.rebuild('a.ix.test');
+    zone.rebuild('b.ix.test');
+    zone.setSoa(row('8'));
+    // step 8 → 9: b.ix.test goes
+    zone.rows.delete('b.ix.test');
+    zone.rebuild('b.ix.test');
+    zone.setSoa(row('9'));
+
+    const serialOf = (r: WireRR) => r.rdata.readUInt32BE(r.rdata.length - 20);
+    const steps = ixfrRecords(zone, 7)!;
+    expect(steps.map((r) => (r.type === TYPE.SOA ? `SOA ${serialOf(r)}` : `${r.name}/${r.type}`))).toEqual([
+      'SOA 9',
+      'SOA 7',
+      'a.ix.test/1',
+      'SOA 8',
+      'a.ix.test/1',
+      'b.ix.test/16',
+      'SOA 8',
+      'b.ix.test/16',
+      'SOA 9',
+      'SOA 9',
+    ]);
+    expect(steps[2]!.rdata).toEqual(a('192.0.2.1'));
+    expect(steps[4]!.rdata).toEqual(a('192.0.2.2'));
+    expect(ixfrRecords(zone, 8)!.filter((r) => r.type === TYPE.SOA)).toHaveLength(4);
+    expect(ixfrRecords(zone, 9)).toHaveLength(1);
+    expect(ixfrRecords(zone, 3)).toBeNull();
   });
 });

@@ -217,6 +217,7 @@ describe('zone transfer to real secondaries', () => {
         async () => (await dig(s.port, 'www.dyn.test', 'A')).answer.length === 1,
       );
     }
+    const before = Number((await dig(server.port, 'dyn.test', 'SOA')).answer[0]!.data.split(' ')[2]);
     await tdb.db
       .updateTable('records')
       .set({ content: '192.0.2.81' })
@@ -234,12 +235,37 @@ describe('zone transfer to real secondaries', () => {
         async () => (await dig(s.port, 'fresh.dyn.test', 'A')).answer[0]?.data === '192.0.2.9',
       );
       expect((await dig(s.port, 'www.dyn.test', 'A')).answer[0]!.data).toBe('192.0.2.81');
-      const [ours, theirs] = await Promise.all([
-        dig(server.port, 'dyn.test', 'SOA'),
-        dig(s.port, 'dyn.test', 'SOA'),
-      ]);
-      expect(theirs.answer).toEqual(ours.answer);
+      for (const [qname, type] of [
+        ['dyn.test', 'SOA'],
+        ['www.dyn.test', 'A'],
+        ['fresh.dyn.test', 'A'],
+        ['txt.dyn.test', 'TXT'],
+        ['deep.gw.dyn.test', 'A'],
+      ] as const) {
+        const [ours, theirs] = await Promise.all([dig(server.port, qname, type), dig(s.port, qname, type)]);
+        expect({ secondary: s.name, qname, answer: theirs.answer }).toEqual({
+          secondary: s.name,
+          qname,
+          answer: ours.answer,
+        });
+      }
     }
+    // IXFR from the serial before the change: only the difference (RFC 1995), not the whole zone
+    const ixfr = await run('dig', [
+      '@127.0.0.1',
+      '-p',
+      String(server.port),
+      'dyn.test',
+      `IXFR=${before}`,
+      '+time=5',
+      '+tries=1',
+    ]);
+    const lines = ixfr.split('\n').filter((l) => l && !l.startsWith(';'));
+    expect(lines.filter((l) => /\sSOA\s/.test(l)).length).toBeGreaterThanOrEqual(4);
+    expect(ixfr).toMatch(/^www\.dyn\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.80$/m); // deleted
+    expect(ixfr).toMatch(/^www\.dyn\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.81$/m); // added
+    expect(ixfr).toMatch(/^fresh\.dyn\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.9$/m);
+    expect(ixfr).not.toMatch(/^txt\.dyn\.test\./m);
   });
 
   it('a zone bigger than one message is streamed in several (and a 1500-change burst is applied whole)', async () => {

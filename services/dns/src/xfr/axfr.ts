@@ -50,8 +50,36 @@ export function axfrHandler(allowed: readonly string[]) {
     if (msg.question.type !== TYPE.AXFR && msg.question.type !== TYPE.IXFR) return null;
     const zone = store.zones.get(msg.question.lname);
     if (!zone) return null;
+    if (msg.question.type === TYPE.IXFR && msg.authoritySoaSerial !== null) {
+      const incremental = ixfrRecords(zone, msg.authoritySoaSerial);
+      if (incremental) return transferMessages(msg, incremental);
+    }
     return transferMessages(msg, zoneRecords(zone));
   };
+}
+
+/** The zone's SOA with another serial (the serial is the first of the 20 fixed bytes at the end). */
+function soaWithSerial(zone: Zone, serial: number): WireRR {
+  const rdata = Buffer.from(zone.soa.rdata);
+  rdata.writeUInt32BE(serial >>> 0, rdata.length - 20);
+  return { name: zone.name, type: TYPE.SOA, ttl: zone.soa.ttl, rdata };
+}
+
+/**
+ * IXFR (RFC 1995 §4) from the zone's journal: current SOA, then per step old SOA, deletions, new SOA,
+ * additions, and the current SOA again. Up to date: the current SOA alone. Null when the journal does not
+ * reach back to the client's serial (the caller then sends the whole zone).
+ */
+export function ixfrRecords(zone: Zone, clientSerial: number): WireRR[] | null {
+  const current = soaWithSerial(zone, zone.serial);
+  if (clientSerial === zone.serial) return [current];
+  const steps = zone.journal?.since(clientSerial, zone.serial);
+  if (!steps) return null;
+  const out: WireRR[] = [current];
+  for (const s of steps)
+    out.push(soaWithSerial(zone, s.from), ...s.removed, soaWithSerial(zone, s.to), ...s.added);
+  out.push(current);
+  return out;
 }
 
 function* transferMessages(msg: Message, records: WireRR[]): Generator<Buffer> {

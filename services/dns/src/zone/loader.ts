@@ -1,4 +1,5 @@
 import type { FeedChange, RecordType } from '@ddns/db';
+import { Journal } from './journal';
 import { encodeRecord, type StoredRR } from './records';
 import { Zone, ZoneStore, type Gateway, type TunnelConfig, type ZoneRow } from './store';
 
@@ -129,6 +130,7 @@ export async function loadStore(
     }
     for (const zone of byId.values()) {
       fill(zone, [], byZoneDomains.get(zone.id) ?? []);
+      zone.journal = new Journal();
       store.add(zone);
     }
     return { store, seq, stats: { zones: store.zones.size, names: store.size, skipped } };
@@ -238,6 +240,7 @@ async function loadZone(pool: Pool, id: number, store: ZoneStore): Promise<Zone 
     );
     const zone = new Zone(row, store.tunnel);
     fill(zone, records.rows, domains.rows);
+    zone.journal = new Journal();
     store.add(zone);
     return zone;
   });

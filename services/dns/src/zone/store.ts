@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { TYPE } from '../wire/constants';
 import { encodeA, encodeAAAA, encodeSoa } from '../wire/rdata';
+import type { Journal } from './journal';
 import type { StoredRR } from './records';
 
 /** A gateway name's addressing (domains.mode 0/1); plain domains (mode null) are not kept. */
@@ -62,6 +63,8 @@ export class Zone {
   /** rows from the records table, per owner name */
   readonly rows = new Map<string, StoredRR[]>();
   readonly gateways = new Map<string, Gateway>();
+  /** recent changes for IXFR; null while the zone is being filled (the initial load is not a change) */
+  journal: Journal | null = null;
 
   constructor(
     row: ZoneRow,
@@ -73,7 +76,9 @@ export class Zone {
   }
 
   setSoa(row: ZoneRow): void {
+    const previous = this.serial;
     this.serial = Number(BigInt(row.serial) % 4294967296n);
+    this.journal?.commit(previous, this.serial);
     this.soa = {
       type: TYPE.SOA,
       ttl: row.ttl,
@@ -114,6 +119,7 @@ export class Zone {
       }
     }
     const had = this.nodes.has(name);
+    this.journal?.record(name, this.nodes.get(name) ?? [], list);
     if (list.length === 0) {
       if (had) {
         this.nodes.delete(name);
