@@ -125,15 +125,24 @@ async function main(): Promise<void> {
         DNS_METRICS_PORT: String(await freePort()),
         DNS_RRL: 'false',
         DNS_WORKERS: String(WORKERS),
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'info',
       },
     );
     procs.push(ddns);
     await waitForDns(port, benchName(N - 1, ZONE));
     const loadMs = Date.now() - t;
     const rss = rssKb(ddns.child.pid!);
+    const loaded = /"msg":"zones loaded"/.test(ddns.stdout())
+      ? (JSON.parse(
+          ddns
+            .stdout()
+            .split('\n')
+            .find((l) => l.includes('"zones loaded"'))!,
+        ) as { ms: number; names: number })
+      : null;
     process.stdout.write(
-      `ddns: ${WORKERS} worker(s) ready in ${loadMs} ms (process start + load), RSS ${(rss / 1024).toFixed(0)} MiB total\n`,
+      `ddns: ${WORKERS} worker(s) ready in ${loadMs} ms (process start + load; load alone ${loaded?.ms ?? '?'} ms for ` +
+        `${loaded?.names ?? '?'} names), RSS ${(rss / 1024).toFixed(0)} MiB total\n`,
     );
     rows.push(await measure('ddns', port, queries, `${WORKERS} workers`));
     await ddns.stop();

@@ -21,7 +21,7 @@ export function adminUrl(): string {
 
 export function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
 }
 
 export function tempDir(label: string): string {
@@ -114,11 +114,15 @@ export function zoneFile(zone: string, n: number): string {
 
 export interface Proc {
   child: ChildProcess;
+  /** the last 64 KiB of stdout */
+  stdout(): string;
   stop(): Promise<void>;
 }
 
 export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Proc {
-  const child = spawn(cmd, args, { env, cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(cmd, args, { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-65536)));
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   child.on('exit', (code) => {
@@ -126,6 +130,7 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
   });
   return {
     child,
+    stdout: () => out,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();

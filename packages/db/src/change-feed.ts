@@ -158,7 +158,7 @@ export class ChangeFeed extends EventEmitter {
         op: FeedChange['op'];
         changed_at: Date;
       }>(
-        'SELECT seq::text AS seq, zone_id, zone_name, name, source, op, changed_at FROM dns_changes WHERE seq > $1 ORDER BY seq LIMIT $2',
+        'SELECT seq::text AS seq, zone_id, zone_name, name, source, op, changed_at FROM dns_changes WHERE seq > $1 ORDER BY dns_changes.seq LIMIT $2',
         [this.floor.toString(), batch],
       );
       const fresh: FeedChange[] = [];

@@ -19,8 +19,13 @@ export const dnsConfigSchema = pick(
 });
 export type DnsConfig = z.infer<typeof dnsConfigSchema>;
 
-/** DNS_HOST may list several addresses (comma or space separated); `0.0.0.0` alone also listens on `::`. */
-export function listenHosts(host: string): string[] {
+/**
+ * DNS_HOST may list several addresses (comma or space separated). `0.0.0.0` alone also listens on `::`
+ * (IPv6 only), best effort: `optional` lists what may fail to bind on a host without IPv6.
+ */
+export function listenHosts(host: string): { hosts: string[]; optional: string[] } {
   const list = host.split(/[\s,]+/).filter(Boolean);
-  return list.length === 1 && list[0] === '0.0.0.0' ? ['0.0.0.0', '::'] : list;
+  return list.length === 1 && list[0] === '0.0.0.0'
+    ? { hosts: ['0.0.0.0', '::'], optional: ['::'] }
+    : { hosts: list, optional: [] };
 }

@@ -1,13 +1,15 @@
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '@ddns/config';
 import pino from 'pino';
+import { AggregatorRegistry } from 'prom-client';
 import { dnsConfigSchema, listenHosts } from './config';
+import { serveMetrics } from './metrics/metrics';
 import { startDnsServer } from './server';
 
 /**
  * The dns service. With DNS_WORKERS > 1 the primary forks workers that share the sockets (Node's cluster
  * splits UDP and TCP load between them); each worker holds the whole data set and its own change feed.
- * Worker 1 alone serves metrics and sends NOTIFY.
+ * The primary serves the workers' metrics aggregated; the first worker alone sends NOTIFY.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(dnsConfigSchema);
@@ -24,8 +26,17 @@ async function main(): Promise<void> {
       logger.error({ pid: w.process.pid, code }, 'worker died; replacing it');
       cluster.fork({ DNS_WORKER_INDEX: String(w.id) });
     });
+    const aggregated = new AggregatorRegistry();
+    const hosts = listenHosts(config.DNS_HOST).hosts;
+    const metricsServer = await serveMetrics(
+      hosts[0] === '::' ? '::' : hosts[0]!,
+      config.DNS_METRICS_PORT,
+      () => aggregated.clusterMetrics(),
+      aggregated.contentType,
+    );
     const stop = () => {
       stopping = true;
+      void metricsServer.close();
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
     };
     process.on('SIGTERM', stop);
@@ -34,17 +45,26 @@ async function main(): Promise<void> {
   }
 
   const first = (process.env.DNS_WORKER_INDEX ?? '0') === '0';
+  const { hosts, optional } = listenHosts(config.DNS_HOST);
   const server = await startDnsServer({
     databaseUrl: config.DATABASE_URL,
-    hosts: listenHosts(config.DNS_HOST),
+    hosts,
+    optionalHosts: optional,
     port: config.DNS_PORT,
-    metricsPort: first ? config.DNS_METRICS_PORT : null,
+    metricsPort: cluster.isWorker ? null : config.DNS_METRICS_PORT,
     secondaries: config.DNS_SECONDARIES,
     notify: first,
     tunnel: { ipv4: config.TUNNEL_IPV4, ipv6: config.TUNNEL_IPV6 },
     rrl: config.DNS_RRL ? { rate: config.DNS_RRL_RATE, slip: 2 } : null,
+    waitForDatabase: true,
     logger,
   });
+  // under cluster, the primary asks each worker for this registry and aggregates (constructing an
+  // AggregatorRegistry is what installs prom-client's worker-side listener)
+  if (cluster.isWorker) {
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([server.metrics.registry]);
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -15,7 +15,7 @@ export interface Client {
 }
 
 /** Streams a zone transfer: the messages to send, or null when this client may not transfer. */
-export type XfrHandler = (msg: Message, client: Client, store: ZoneStore) => Buffer[] | null;
+export type XfrHandler = (msg: Message, client: Client, store: ZoneStore) => Iterable<Buffer> | null;
 
 export interface ResponderOptions {
   rrl?: RateLimiter | null;
@@ -49,7 +49,7 @@ export class Responder {
     this.cache = new PacketCache();
   }
 
-  handle(buf: Buffer, client: Client): Buffer | Buffer[] | null {
+  handle(buf: Buffer, client: Client): Buffer | Iterable<Buffer> | null {
     // 1. validate every byte before trusting any of it
     const parsed = parseMessage(buf);
     if (!parsed.ok) {
@@ -88,8 +88,15 @@ export class Responder {
       }
       return this.reply(this.bare(msg, RCODE.REFUSED), client, RCODE.REFUSED, q.type);
     }
-    const sections = answer(store, q);
-    const full = encodeResponse(msg, sections, TCP_MAX, null).bytes;
+    let sections: ReturnType<typeof answer>;
+    let full: Buffer;
+    try {
+      sections = answer(store, q);
+      full = encodeResponse(msg, sections, TCP_MAX, null).bytes;
+    } catch {
+      // a bug must cost one answer, never the process
+      return this.reply(this.bare(msg, RCODE.SERVFAIL), client, RCODE.SERVFAIL, q.type);
+    }
     if (this.useCache && q.plain)
       this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode);
     const out =

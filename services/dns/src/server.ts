@@ -1,7 +1,7 @@
 import { ChangeFeed, createPool, type FeedChange } from '@ddns/db';
 import pino, { type Logger } from 'pino';
 import { RateLimiter, type RrlOptions } from './limits/rrl';
-import { DnsMetrics } from './metrics/metrics';
+import { DnsMetrics, type MetricsServer } from './metrics/metrics';
 import { Responder } from './responder';
 import { listen } from './transport/listeners';
 import { axfrHandler, parseSecondary } from './xfr/axfr';
@@ -11,8 +11,10 @@ import type { TunnelConfig, ZoneStore } from './zone/store';
 
 export interface DnsServerOptions {
   databaseUrl: string;
-  /** addresses to listen on; default `0.0.0.0` and `::` */
+  /** addresses to listen on; default `0.0.0.0` and `::` (the latter skipped where IPv6 is unavailable) */
   hosts?: readonly string[];
+  /** hosts whose bind may fail without failing the start */
+  optionalHosts?: readonly string[];
   /** 0 = any free port */
   port: number;
   /** Prometheus endpoint; null/undefined = none, 0 = any free port */
@@ -28,6 +30,8 @@ export interface DnsServerOptions {
   /** send NOTIFY on serial changes (default true) */
   notify?: boolean;
   feed?: { pollMs?: number; minBackoffMs?: number; maxBackoffMs?: number };
+  /** keep retrying the initial load while Postgres is unreachable (the service); default false (tests) */
+  waitForDatabase?: boolean;
   logger?: Logger;
 }
 
@@ -37,6 +41,7 @@ export interface DnsServer {
   store: ZoneStore;
   feed: ChangeFeed;
   responder: Responder;
+  metrics: DnsMetrics;
   stop(): Promise<void>;
 }
 
@@ -51,7 +56,18 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   const log = opts.logger ?? pino({ level: 'silent' });
   const pool: SqlPool = createPool(opts.databaseUrl, { max: 2, applicationName: 'ddns-dns' });
   const started = Date.now();
-  const { store, seq, stats } = await loadStore(pool, opts.tunnel ?? {}).catch(async (err: unknown) => {
+  const load = async () => {
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await loadStore(pool, opts.tunnel ?? {});
+      } catch (err) {
+        if (!opts.waitForDatabase) throw err;
+        log.warn({ err: String(err), retryInMs: delay }, 'cannot load zones yet; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  };
+  const { store, seq, stats } = await load().catch(async (err: unknown) => {
     await pool.end();
     throw err;
   });
@@ -111,18 +127,40 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
 
   await feed.start();
   const hosts = opts.hosts?.length ? opts.hosts : ['0.0.0.0', '::'];
-  const listeners = await listen(responder, {
-    hosts,
-    port: opts.port,
-    tcpIdleMs: opts.tcpIdleMs,
-    tcpMaxConnections: opts.tcpMaxConnections,
-    onError: (err) => log.warn({ err }, 'socket error'),
-  });
-  const metricsServer =
-    opts.metricsPort === null || opts.metricsPort === undefined
-      ? null
-      : await metrics.listen(hosts[0] === '::' ? '::' : hosts[0]!, opts.metricsPort);
+  const release = async () => {
+    stopped = true;
+    if (rrlPrune) clearInterval(rrlPrune);
+    notifier?.stop();
+    await feed.stop();
+    await pool.end();
+  };
+  let listeners: Awaited<ReturnType<typeof listen>>;
+  let metricsServer: MetricsServer | null = null;
+  try {
+    listeners = await listen(responder, {
+      hosts,
+      optionalHosts: opts.hosts?.length ? opts.optionalHosts : ['::'],
+      port: opts.port,
+      tcpIdleMs: opts.tcpIdleMs,
+      tcpMaxConnections: opts.tcpMaxConnections,
+      onError: (err) => log.warn({ err }, 'socket error'),
+    });
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  try {
+    if (opts.metricsPort !== null && opts.metricsPort !== undefined) {
+      metricsServer = await metrics.listen(hosts[0] === '::' ? '::' : hosts[0]!, opts.metricsPort);
+    }
+  } catch (err) {
+    await listeners.close();
+    await release();
+    throw err;
+  }
   log.info({ hosts, port: listeners.port, metricsPort: metricsServer?.port }, 'dns listening (udp+tcp)');
+  // secondaries may have missed changes while we were down: tell them to check every zone (as BIND does)
+  if (notifier) for (const z of store.zones.values()) notifier.notify(z);
 
   return {
     port: listeners.port,
@@ -130,14 +168,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     store,
     feed,
     responder,
+    metrics,
     async stop() {
-      stopped = true;
-      if (rrlPrune) clearInterval(rrlPrune);
       await listeners.close();
       await metricsServer?.close();
-      notifier?.stop();
-      await feed.stop();
-      await pool.end();
+      await release();
     },
   };
 }

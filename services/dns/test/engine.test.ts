@@ -5,6 +5,9 @@ import { Responder } from '../src/responder';
 import { RCODE, TYPE } from '../src/wire/constants';
 import type { WireRR } from '../src/wire/encode';
 import { encodeA, nameToWire } from '../src/wire/rdata';
+import { ixfrRecords } from '../src/xfr/axfr';
+import { Journal } from '../src/zone/journal';
+import { encodeRecord } from '../src/zone/records';
 import { addTestZone, makeQuery, testStore } from './helpers';
 
 function build() {
@@ -132,6 +135,9 @@ describe('answer engine', () => {
     expect(r).toMatchObject({ rcode: RCODE.NOERROR, aa: false, answer: [] });
     expect(names(r.authority)).toEqual(['sub.example.net/2']);
     expect(names(r.additional)).toEqual(['ns.sub.example.net/1']);
+    expect(ask('sub.example.net', TYPE.NS).aa).toBe(false);
+    // DS belongs to the parent side: NODATA from us, not a referral
+    expect(ask('sub.example.net', 43)).toMatchObject({ aa: true, answer: [], rcode: RCODE.NOERROR });
   });
 
   it('answers MX, SRV (with target addresses) and CAA', () => {
@@ -173,7 +179,7 @@ describe('responder (no sockets)', () => {
   const responder = new Responder(() => store);
   const send = (q: Buffer, c = udp) => {
     const out = responder.handle(q, c);
-    if (!out || Array.isArray(out)) throw new Error('expected one reply');
+    if (!out || !Buffer.isBuffer(out)) throw new Error('expected one reply');
     return Packet.parse(out);
   };
 
@@ -186,6 +192,33 @@ describe('responder (no sockets)', () => {
     expect(again.header).toMatchObject({ id: 7, rd: 0 });
     expect(again.question[0]!.name).toBe('www.EXAMPLE.net');
     expect(again.answer[0]!.address).toBe('192.0.2.80');
+  });
+
+  it('answers a wildcard for a query label holding odd bytes with the same bytes', () => {
+    // label "a.b" (a dot inside a label), under *.wild.example.net
+    const q = Buffer.concat([
+      makeQuery('x', TYPE.A).subarray(0, 12),
+      Buffer.from([3, 97, 46, 98]),
+      Buffer.from([
+        4,
+        ...Buffer.from('wild'),
+        7,
+        ...Buffer.from('example'),
+        3,
+        ...Buffer.from('net'),
+        0,
+        0,
+        1,
+        0,
+        1,
+      ]),
+    ]);
+    const out = responder.handle(q, udp) as Buffer;
+    // the answer owner is compressed onto the question (identical bytes), then A 192.0.2.99
+    expect(out.readUInt16BE(6)).toBe(1);
+    expect(out.subarray(out.length - 16)).toEqual(
+      Buffer.from([0xc0, 12, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 192, 0, 2, 99]),
+    );
   });
 
   it('NOTIMP for unknown opcodes, FORMERR for garbage with a header, silence for responses', () => {
@@ -225,7 +258,7 @@ describe('responder (no sockets)', () => {
     );
     expect(results.filter((r) => r !== null)).toHaveLength(5 + 3);
     const slip = results.filter(
-      (r): r is Buffer => r !== null && !Array.isArray(r) && (r.readUInt16BE(2) & 0x200) !== 0,
+      (r): r is Buffer => r !== null && Buffer.isBuffer(r) && (r.readUInt16BE(2) & 0x200) !== 0,
     );
     expect(slip).toHaveLength(3);
     const sameNet = limited.handle(q, { address: '198.51.100.77', transport: 'udp' }) as Buffer | null; // same /24
@@ -236,5 +269,62 @@ describe('responder (no sockets)', () => {
     expect(limited.handle(q, { address: '198.51.100.9', transport: 'udp' })).not.toBeNull();
     expect(clientPrefix('2001:db8:aa:bbcc::1')).toBe(clientPrefix('2001:db8:aa:bb00::9'));
     expect(clientPrefix('::ffff:10.1.2.3')).toBe('10.1.2');
+  });
+});
+
+describe('IXFR journal', () => {
+  it('serves the steps since a known serial, the SOA alone when current, null when out of reach', () => {
+    const s = testStore();
+    const zone = addTestZone(s, 'ix.test', [
+      ['ix.test', 'NS', 'ns1.ix.test'],
+      ['a.ix.test', 'A', '192.0.2.1'],
+    ]);
+    zone.journal = new Journal();
+    const row = (serial: string) => ({
+      id: zone.id,
+      name: 'ix.test',
+      serial,
+      primary_ns: 'ns1.ix.test',
+      hostmaster: 'hostmaster.ix.test',
+      refresh: 3600,
+      retry: 600,
+      expire: 1209600,
+      minimum: 60,
+      ttl: 3600,
+    });
+    // step 7 → 8: a.ix.test changes address, b.ix.test appears
+    zone.rows.set('a.ix.test', [
+      encodeRecord({ name: 'a.ix.test', type: 'A', content: '192.0.2.2', ttl: 300 })!,
+    ]);
+    zone.rows.set('b.ix.test', [
+      encodeRecord({ name: 'b.ix.test', type: 'TXT', content: 'hello', ttl: 300 })!,
+    ]);
+    zone.rebuild('a.ix.test');
+    zone.rebuild('b.ix.test');
+    zone.setSoa(row('8'));
+    // step 8 → 9: b.ix.test goes
+    zone.rows.delete('b.ix.test');
+    zone.rebuild('b.ix.test');
+    zone.setSoa(row('9'));
+
+    const serialOf = (r: WireRR) => r.rdata.readUInt32BE(r.rdata.length - 20);
+    const steps = ixfrRecords(zone, 7)!;
+    expect(steps.map((r) => (r.type === TYPE.SOA ? `SOA ${serialOf(r)}` : `${r.name}/${r.type}`))).toEqual([
+      'SOA 9',
+      'SOA 7',
+      'a.ix.test/1',
+      'SOA 8',
+      'a.ix.test/1',
+      'b.ix.test/16',
+      'SOA 8',
+      'b.ix.test/16',
+      'SOA 9',
+      'SOA 9',
+    ]);
+    expect(steps[2]!.rdata).toEqual(a('192.0.2.1'));
+    expect(steps[4]!.rdata).toEqual(a('192.0.2.2'));
+    expect(ixfrRecords(zone, 8)!.filter((r) => r.type === TYPE.SOA)).toHaveLength(4);
+    expect(ixfrRecords(zone, 9)).toHaveLength(1);
+    expect(ixfrRecords(zone, 3)).toBeNull();
   });
 });

@@ -171,14 +171,20 @@ export async function kdig(
   return parseDig(out);
 }
 
-/** Polls `fn` until it returns a truthy value (no fixed sleeps; the jest timeout bounds it). */
+/**
+ * Polls `fn` until it returns a truthy value (no fixed sleeps). Gives up after `giveUpMs` (a bound for
+ * diagnosis before the jest timeout, not a performance assertion) so nothing keeps polling after a failure.
+ */
 export async function eventually<T>(
   fn: () => Promise<T | null | undefined | false>,
   intervalMs = 50,
+  giveUpMs = 25_000,
 ): Promise<T> {
+  const deadline = Date.now() + giveUpMs;
   for (;;) {
     const v = await fn().catch(() => null);
     if (v) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${giveUpMs} ms`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

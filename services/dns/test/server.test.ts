@@ -59,7 +59,7 @@ beforeAll(async () => {
     metricsPort: 0,
     tunnel: { ipv4: '203.0.113.1', ipv6: '2001:db8:ffff::1' },
     rrl: { rate: 100000 },
-    tcpIdleMs: 300,
+    tcpIdleMs: 1000,
     tcpMaxConnections: 4,
     feed: { pollMs: 200 },
   });
@@ -301,6 +301,7 @@ describe('dns responder against real clients', () => {
   });
 
   it('exposes Prometheus metrics', async () => {
+    await dig(p(), 'www.dyn.test', 'A');
     const text = await run('curl', ['-s', `http://127.0.0.1:${server.metricsPort}/metrics`]);
     expect(text).toMatch(/dns_queries_total\{qtype="A",rcode="NOERROR",transport="udp"\} \d+/);
     expect(text).toMatch(/dns_store_names \d+/);

@@ -1,36 +1,91 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Zone } from '@ddns/db';
+import { sql, type Zone } from '@ddns/db';
 import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
 import { startDnsServer, type DnsServer } from '../src/server';
 import { RCODE, TYPE } from '../src/wire/constants';
 import { dig, eventually, makeQuery, run } from './helpers';
+import { freeDualPort } from './ports';
 
-/** A port free for both UDP and TCP on 127.0.0.1 right now. */
-async function freeDualPort(): Promise<number> {
-  for (;;) {
-    const u = dgram.createSocket('udp4');
-    const port = await new Promise<number>((r) => u.bind(0, '127.0.0.1', () => r(u.address().port)));
-    const ok = await new Promise<boolean>((r) => {
-      const t = net.createServer();
-      t.once('error', () => r(false));
-      t.listen(port, '127.0.0.1', () => t.close(() => r(true)));
-    });
-    u.close();
-    if (ok) return port;
-  }
+/** A real secondary from Debian, configured to transfer dyn.test from ddns and accept its NOTIFY. */
+interface Secondary {
+  name: 'nsd' | 'knot';
+  port: number;
+  dir: string;
+  proc: ChildProcess | null;
+  log(): string;
 }
+
+const nsdConf = (s: Secondary, primary: number) => `server:
+  ip-address: 127.0.0.1
+  port: ${s.port}
+  username: ""
+  chroot: ""
+  zonesdir: "${s.dir}"
+  database: ""
+  zonelistfile: "${s.dir}/zone.list"
+  xfrdfile: "${s.dir}/xfrd.state"
+  xfrdir: "${s.dir}"
+  pidfile: "${s.dir}/nsd.pid"
+  logfile: "${s.dir}/server.log"
+  server-count: 1
+  verbosity: 2
+  rrl-ratelimit: 0
+remote-control:
+  control-enable: no
+zone:
+  name: dyn.test
+  zonefile: "${s.dir}/dyn.test.zone"
+  allow-notify: 127.0.0.1 NOKEY
+  request-xfr: AXFR 127.0.0.1@${primary} NOKEY
+`;
+
+// Knot asks for IXFR first: ddns answers it with the whole zone (RFC 1995 §4), which Knot accepts.
+const knotConf = (s: Secondary, primary: number) => `server:
+    listen: 127.0.0.1@${s.port}
+    rundir: "${s.dir}"
+    user: root:root
+database:
+    storage: "${s.dir}/db"
+log:
+  - target: "${s.dir}/server.log"
+    any: info
+remote:
+  - id: primary
+    address: 127.0.0.1@${primary}
+acl:
+  - id: notify_from_primary
+    address: 127.0.0.1
+    action: notify
+template:
+  - id: default
+    storage: "${s.dir}"
+    file: "%s.zone"
+    zonefile-sync: -1
+zone:
+  - domain: dyn.test
+    master: primary
+    acl: notify_from_primary
+`;
 
 let tdb: TestDatabase;
 let zone: Zone;
 let server: DnsServer;
-let nsd: ChildProcess | null = null;
-let nsdPort = 0;
-let dir = '';
+const secondaries: Secondary[] = [];
+
+function makeSecondary(name: Secondary['name'], port: number): Secondary {
+  const dir = mkdtempSync(join(tmpdir(), `ddns-${name}-`));
+  return {
+    name,
+    port,
+    dir,
+    proc: null,
+    log: () => (existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : ''),
+  };
+}
 
 beforeAll(async () => {
   tdb = await createTestDatabase();
@@ -46,58 +101,48 @@ beforeAll(async () => {
     .values({ zone_id: zone.id, name: 'gw.dyn.test', mode: 1, last_ping_ip4: '198.51.100.4' })
     .execute();
 
-  nsdPort = await freeDualPort();
+  secondaries.push(makeSecondary('nsd', await freeDualPort()), makeSecondary('knot', await freeDualPort()));
   server = await startDnsServer({
     databaseUrl: tdb.url,
     hosts: ['127.0.0.1', '::1'],
     port: 0,
-    secondaries: [`127.0.0.1:${nsdPort}`],
+    secondaries: secondaries.map((s) => `127.0.0.1:${s.port}`),
     feed: { pollMs: 200 },
   });
-  dir = mkdtempSync(join(tmpdir(), 'ddns-nsd-'));
-  writeFileSync(
-    join(dir, 'nsd.conf'),
-    `server:
-  ip-address: 127.0.0.1
-  port: ${nsdPort}
-  username: ""
-  chroot: ""
-  zonesdir: "${dir}"
-  database: ""
-  zonelistfile: "${dir}/zone.list"
-  xfrdfile: "${dir}/xfrd.state"
-  xfrdir: "${dir}"
-  pidfile: "${dir}/nsd.pid"
-  logfile: "${dir}/nsd.log"
-  server-count: 1
-  verbosity: 2
-  rrl-ratelimit: 0
-remote-control:
-  control-enable: no
-zone:
-  name: dyn.test
-  zonefile: "${dir}/dyn.test.zone"
-  allow-notify: 127.0.0.1 NOKEY
-  request-xfr: AXFR 127.0.0.1@${server.port} NOKEY
-`,
-  );
-  nsd = spawn('nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: 'ignore' });
+  for (const s of secondaries) {
+    const conf = join(s.dir, 'server.conf');
+    if (s.name === 'nsd') {
+      writeFileSync(conf, nsdConf(s, server.port));
+      s.proc = spawn('nsd', ['-d', '-c', conf], { stdio: 'ignore' });
+    } else {
+      mkdirSync(join(s.dir, 'db'));
+      writeFileSync(conf, knotConf(s, server.port));
+      s.proc = spawn('knotd', ['-c', conf], { stdio: 'ignore' });
+    }
+  }
 });
 
 afterAll(async () => {
-  if (nsd && nsd.exitCode === null) {
-    const exited = new Promise((r) => nsd!.once('exit', r));
-    nsd.kill('SIGTERM');
-    await exited;
+  for (const s of secondaries) {
+    if (s.proc && s.proc.exitCode === null && s.proc.signalCode === null) {
+      const exited = new Promise((r) => s.proc!.once('exit', r));
+      s.proc.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(s.dir, { recursive: true, force: true });
   }
   await server?.stop();
   await tdb?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const nsdLog = () => (existsSync(join(dir, 'nsd.log')) ? readFileSync(join(dir, 'nsd.log'), 'utf8') : '');
+/** `eventually`, failing with the secondary's log for diagnosis. */
+async function withLog(s: Secondary, what: string, fn: () => Promise<boolean>): Promise<void> {
+  await eventually(fn, 100, 20_000).catch((err: unknown) => {
+    throw new Error(`${s.name}, ${what}: ${String(err)}. Its log:\n${s.log()}`);
+  });
+}
 
-describe('zone transfer to a real secondary (NSD)', () => {
+describe('zone transfer to real secondaries', () => {
   it('AXFR is refused to anyone not in DNS_SECONDARIES, and over UDP', async () => {
     const v6 = await run('dig', [
       '@::1',
@@ -135,13 +180,14 @@ describe('zone transfer to a real secondary (NSD)', () => {
     expect(out).toMatch(/\*\.gw\.dyn\.test\.\s+60\s+IN\s+A\s+198\.51\.100\.4/);
   });
 
-  it('NSD transfers the zone and answers the same as ddns', async () => {
-    await eventually(async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1, 100).catch(
-      (err: unknown) => {
-        throw new Error(`${String(err)}\n${nsdLog()}`);
-      },
+  it.each(['nsd', 'knot'] as const)('%s transfers the zone and answers the same as ddns', async (name) => {
+    const s = secondaries.find((x) => x.name === name)!;
+    await withLog(
+      s,
+      'initial transfer',
+      async () => (await dig(s.port, 'www.dyn.test', 'A')).answer.length === 1,
     );
-    for (const [name, type] of [
+    for (const [qname, type] of [
       ['www.dyn.test', 'A'],
       ['alias.dyn.test', 'A'],
       ['dyn.test', 'MX'],
@@ -153,9 +199,9 @@ describe('zone transfer to a real secondary (NSD)', () => {
       ['missing.dyn.test', 'A'],
       ['www.dyn.test', 'TXT'],
     ] as const) {
-      const [ours, theirs] = await Promise.all([dig(server.port, name, type), dig(nsdPort, name, type)]);
-      expect({ name, type, status: theirs.status, answer: theirs.answer }).toEqual({
-        name,
+      const [ours, theirs] = await Promise.all([dig(server.port, qname, type), dig(s.port, qname, type)]);
+      expect({ qname, type, status: theirs.status, answer: theirs.answer }).toEqual({
+        qname,
         type,
         status: ours.status,
         answer: ours.answer,
@@ -163,8 +209,15 @@ describe('zone transfer to a real secondary (NSD)', () => {
     }
   });
 
-  it('a change reaches NSD through NOTIFY', async () => {
-    await eventually(async () => (await dig(nsdPort, 'www.dyn.test', 'A')).answer.length === 1, 100);
+  it('a change reaches both secondaries through NOTIFY', async () => {
+    for (const s of secondaries) {
+      await withLog(
+        s,
+        'initial transfer',
+        async () => (await dig(s.port, 'www.dyn.test', 'A')).answer.length === 1,
+      );
+    }
+    const before = Number((await dig(server.port, 'dyn.test', 'SOA')).answer[0]!.data.split(' ')[2]);
     await tdb.db
       .updateTable('records')
       .set({ content: '192.0.2.81' })
@@ -174,16 +227,64 @@ describe('zone transfer to a real secondary (NSD)', () => {
       .insertInto('records')
       .values({ zone_id: zone.id, name: 'fresh.dyn.test', type: 'A', content: '192.0.2.9' })
       .execute();
-    // NSD's refresh timer is an hour: only a NOTIFY makes it transfer this soon
-    await eventually(
-      async () => (await dig(nsdPort, 'fresh.dyn.test', 'A')).answer[0]?.data === '192.0.2.9',
-      100,
-    );
-    expect((await dig(nsdPort, 'www.dyn.test', 'A')).answer[0]!.data).toBe('192.0.2.81');
-    const [ours, theirs] = await Promise.all([
-      dig(server.port, 'dyn.test', 'SOA'),
-      dig(nsdPort, 'dyn.test', 'SOA'),
+    // both refresh timers are an hour: only a NOTIFY makes them transfer this soon
+    for (const s of secondaries) {
+      await withLog(
+        s,
+        'transfer after NOTIFY',
+        async () => (await dig(s.port, 'fresh.dyn.test', 'A')).answer[0]?.data === '192.0.2.9',
+      );
+      expect((await dig(s.port, 'www.dyn.test', 'A')).answer[0]!.data).toBe('192.0.2.81');
+      for (const [qname, type] of [
+        ['dyn.test', 'SOA'],
+        ['www.dyn.test', 'A'],
+        ['fresh.dyn.test', 'A'],
+        ['txt.dyn.test', 'TXT'],
+        ['deep.gw.dyn.test', 'A'],
+      ] as const) {
+        const [ours, theirs] = await Promise.all([dig(server.port, qname, type), dig(s.port, qname, type)]);
+        expect({ secondary: s.name, qname, answer: theirs.answer }).toEqual({
+          secondary: s.name,
+          qname,
+          answer: ours.answer,
+        });
+      }
+    }
+    // IXFR from the serial before the change: only the difference (RFC 1995), not the whole zone
+    const ixfr = await run('dig', [
+      '@127.0.0.1',
+      '-p',
+      String(server.port),
+      'dyn.test',
+      `IXFR=${before}`,
+      '+time=5',
+      '+tries=1',
     ]);
-    expect(theirs.answer).toEqual(ours.answer);
+    const lines = ixfr.split('\n').filter((l) => l && !l.startsWith(';'));
+    expect(lines.filter((l) => /\sSOA\s/.test(l)).length).toBeGreaterThanOrEqual(4);
+    expect(ixfr).toMatch(/^www\.dyn\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.80$/m); // deleted
+    expect(ixfr).toMatch(/^www\.dyn\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.81$/m); // added
+    expect(ixfr).toMatch(/^fresh\.dyn\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.9$/m);
+    expect(ixfr).not.toMatch(/^txt\.dyn\.test\./m);
+  });
+
+  it('a zone bigger than one message is streamed in several (and a 1500-change burst is applied whole)', async () => {
+    await sql`INSERT INTO records (zone_id, name, type, content, ttl)
+              SELECT ${zone.id}, 'bulk' || g || '.dyn.test', 'TXT', repeat('v', 200), 60
+              FROM generate_series(1, 1500) g`.execute(tdb.db);
+    await eventually(async () => (await dig(server.port, 'bulk1500.dyn.test', 'TXT')).answer.length === 1);
+    const out = await run('dig', [
+      '@127.0.0.1',
+      '-p',
+      String(server.port),
+      'dyn.test',
+      'AXFR',
+      '+time=5',
+      '+tries=1',
+    ]);
+    const size = /XFR size: (\d+) records \(messages (\d+)/.exec(out);
+    expect(Number(size?.[1])).toBeGreaterThan(1500);
+    expect(Number(size?.[2])).toBeGreaterThan(1);
+    expect(out.split('\n').filter((l) => /^bulk\d+\.dyn\.test\./.test(l))).toHaveLength(1500);
   });
 });

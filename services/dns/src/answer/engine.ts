@@ -1,7 +1,7 @@
 import { CLASS_ANY, CLASS_IN, RCODE, TYPE } from '../wire/constants';
 import type { ResponseSections, WireRR } from '../wire/encode';
 import type { StoredRR } from '../zone/records';
-import type { RRSets, Zone, ZoneStore } from '../zone/store';
+import { rrset, type NodeRecords, type Zone, type ZoneStore } from '../zone/store';
 
 /**
  * The answer engine: a pure function of the store and the question. No I/O, no clock.
@@ -29,6 +29,7 @@ export interface EngineAnswer extends ResponseSections {
 }
 
 const MAX_CHAIN = 8;
+const TYPE_DS = 43;
 
 const rr = (name: string, r: StoredRR, ttl = r.ttl): WireRR => ({ name, type: r.type, ttl, rdata: r.rdata });
 
@@ -56,45 +57,45 @@ export function answer(store: ZoneStore, q: EngineQuestion): EngineAnswer {
   const seen = new Set<string>([name]);
   for (let step = 0; ; step++) {
     const cut = findCut(zone, name);
-    if (cut) {
+    // DS lives on the parent side of a cut (RFC 4035 §3.1.4.1): answered from this zone, not referred
+    if (cut && !(q.type === TYPE_DS && cut === name)) {
       // a referral is only ours to give for the original name; a CNAME into a delegation stops here
       if (step === 0) {
         res.aa = false;
-        const ns = zone.nodes.get(cut)!.get(TYPE.NS)!;
+        const ns = rrset(zone.nodes.get(cut)!, TYPE.NS);
         for (const r of ns) authority.push(rr(cut, r));
         addAddresses(store, ns, additional);
       }
       return res;
     }
 
-    let sets: RRSets | undefined = zone.nodes.get(name);
-    if (!sets && !zone.exists(name)) {
-      sets = wildcard(zone, name);
-      if (!sets) {
+    let node: NodeRecords | undefined = zone.nodes.get(name);
+    if (!node && !zone.exists(name)) {
+      node = wildcard(zone, name);
+      if (!node) {
         res.rcode = RCODE.NXDOMAIN;
         authority.push(rr(zone.name, zone.soa, zone.negativeTtl));
         return res;
       }
     }
-    if (!sets) {
+    if (!node) {
       authority.push(rr(zone.name, zone.soa, zone.negativeTtl)); // empty non-terminal: NODATA
       return res;
     }
 
     if (q.type === TYPE.ANY) {
-      const first = sets.values().next().value as StoredRR[];
-      for (const r of first) answerList.push(rr(name, r));
+      for (const r of rrset(node, node[0]!.type)) answerList.push(rr(name, r));
       return res;
     }
-    const hit = sets.get(q.type);
-    if (hit) {
+    const hit = rrset(node, q.type);
+    if (hit.length) {
       for (const r of hit) answerList.push(rr(name, r));
       if (q.type === TYPE.MX || q.type === TYPE.SRV || q.type === TYPE.NS)
         addAddresses(store, hit, additional);
       return res;
     }
-    const cname = sets.get(TYPE.CNAME);
-    if (cname && q.type !== TYPE.CNAME) {
+    const cname = q.type === TYPE.CNAME ? [] : rrset(node, TYPE.CNAME);
+    if (cname.length) {
       const c = cname[0]!;
       answerList.push(rr(name, c));
       const target = c.target!;
@@ -123,7 +124,7 @@ function findCut(zone: Zone, name: string): string | null {
 }
 
 /** RFC 4592: the source of synthesis is `*.` + the closest encloser (the longest existing ancestor). */
-function wildcard(zone: Zone, name: string): RRSets | undefined {
+function wildcard(zone: Zone, name: string): NodeRecords | undefined {
   let n = name;
   while (n !== zone.name) {
     n = n.slice(n.indexOf('.') + 1);
@@ -137,8 +138,8 @@ function addAddresses(store: ZoneStore, rrs: readonly StoredRR[], out: WireRR[])
   for (const r of rrs) {
     if (!r.target) continue;
     const z = store.findZone(r.target);
-    const sets = z?.nodes.get(r.target);
-    if (!sets) continue;
-    for (const t of [TYPE.A, TYPE.AAAA]) for (const a of sets.get(t) ?? []) out.push(rr(r.target, a));
+    const node = z?.nodes.get(r.target);
+    if (!node) continue;
+    for (const a of node) if (a.type === TYPE.A || a.type === TYPE.AAAA) out.push(rr(r.target, a));
   }
 }

@@ -51,25 +51,27 @@ export class DnsMetrics {
       labelNames: ['reason'],
       registers,
     });
-    const gauge = (name: string, help: string, read: () => number) =>
+    // `aggregator`: how the primary combines workers' values when DNS_WORKERS > 1 (each worker holds it all)
+    const gauge = (name: string, help: string, aggregator: 'max' | 'min' | 'sum', read: () => number) =>
       new Gauge({
         name,
         help,
         registers,
+        aggregator,
         collect() {
           this.set(read());
         },
       });
-    gauge('dns_store_names', 'Owner names held in memory', () => src.storeNames());
-    gauge('dns_store_zones', 'Zones held in memory', () => src.storeZones());
-    gauge('dns_cache_entries', 'Packet cache entries', () => src.cacheEntries());
-    gauge('dns_feed_lag_seconds', 'Delay between a change commit and its application', () =>
+    gauge('dns_store_names', 'Owner names held in memory', 'max', () => src.storeNames());
+    gauge('dns_store_zones', 'Zones held in memory', 'max', () => src.storeZones());
+    gauge('dns_cache_entries', 'Packet cache entries', 'sum', () => src.cacheEntries());
+    gauge('dns_feed_lag_seconds', 'Delay between a change commit and its application', 'max', () =>
       src.feedLagSeconds(),
     );
-    gauge('dns_feed_connected', '1 while the change feed is connected to Postgres', () =>
+    gauge('dns_feed_connected', '1 while the change feed is connected to Postgres', 'min', () =>
       src.feedConnected() ? 1 : 0,
     );
-    gauge('dns_rrl_limited', 'Responses limited by RRL since start', () => src.rrlLimited());
+    gauge('dns_rrl_limited', 'Responses limited by RRL since start', 'sum', () => src.rrlLimited());
   }
 
   query(qtype: number, rcode: number, transport: 'udp' | 'tcp'): void {
@@ -84,24 +86,39 @@ export class DnsMetrics {
   }
 
   /** Serves GET /metrics on host:port (0 = any free port); resolves with the bound port. */
-  async listen(host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
-    const server = http.createServer((req, res) => {
-      if (req.url !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        () => res.writeHead(500).end(),
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    return {
-      port: (server.address() as AddressInfo).port,
-      close: () => new Promise<void>((r) => server.close(() => r())),
-    };
+  listen(host: string, port: number): Promise<MetricsServer> {
+    return serveMetrics(host, port, () => this.registry.metrics(), this.registry.contentType);
   }
+}
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** A tiny HTTP server for `GET /metrics` (also used by the cluster primary to serve aggregated metrics). */
+export async function serveMetrics(
+  host: string,
+  port: number,
+  text: () => Promise<string>,
+  contentType: string,
+): Promise<MetricsServer> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    text().then(
+      (body) => res.writeHead(200, { 'content-type': contentType }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

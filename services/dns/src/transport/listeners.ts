@@ -6,6 +6,8 @@ import type { Client, Responder } from '../responder';
 export interface ListenOptions {
   /** addresses to bind (IPv4 and/or IPv6); `0.0.0.0` and `::` are wildcards */
   hosts: readonly string[];
+  /** hosts skipped (not fatal) when they cannot be bound, e.g. `::` on a machine without IPv6 */
+  optionalHosts?: readonly string[];
   /** 0 = pick a free port (the same one for every host and both protocols) */
   port: number;
   /** close a TCP connection idle this long (RFC 7766 §6.2.3); default 10 s */
@@ -20,6 +22,15 @@ export interface Listeners {
   close(): Promise<void>;
 }
 
+/** bytes of answers a TCP client may leave unread before it is disconnected (an AXFR fits) */
+const MAX_UNREAD = 64 * 1024 * 1024;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+function literalLookup(address: string, _opts: unknown, cb: LookupCallback): void {
+  cb(null, address, net.isIP(address));
+}
+
 const family = (host: string) => (net.isIP(host) === 6 ? 6 : 4);
 
 function bindUdp(
@@ -31,10 +42,12 @@ function bindUdp(
   const sock = dgram.createSocket({
     type: family(host) === 6 ? 'udp6' : 'udp4',
     ipv6Only: family(host) === 6,
+    // replies go to rinfo.address, always an IP literal: skip the resolver step (a tick per reply)
+    lookup: literalLookup,
   });
   sock.on('message', (msg, rinfo) => {
     const out = responder.handle(msg, { address: rinfo.address, transport: 'udp' });
-    if (out && !Array.isArray(out)) sock.send(out, rinfo.port, rinfo.address);
+    if (out && Buffer.isBuffer(out)) sock.send(out, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     sock.once('error', reject);
@@ -58,13 +71,53 @@ function serveTcp(sock: net.Socket, responder: Responder, idleMs: number): void 
   sock.setNoDelay(true);
   sock.setTimeout(idleMs, () => sock.destroy());
   sock.on('error', () => sock.destroy());
-  sock.on('data', (chunk: Buffer) => {
-    for (const msg of decoder.push(chunk)) {
-      const out = responder.handle(msg, client);
-      if (!out) continue;
-      for (const m of Array.isArray(out) ? out : [out]) sock.write(frame(m));
+  // answers leave in query order; a zone transfer in progress holds the queries behind it
+  let streaming: Promise<void> | null = null;
+  const queue: Buffer[] = [];
+  const answer = (msg: Buffer): boolean => {
+    const out = responder.handle(msg, client);
+    if (!out) return true;
+    if (Buffer.isBuffer(out)) {
+      sock.write(frame(out));
+      // a client that sends but never reads does not get to pile up our memory
+      if (sock.writableLength > MAX_UNREAD) sock.destroy();
+      return true;
     }
+    streaming = stream(sock, out).finally(() => {
+      streaming = null;
+      drain();
+    });
+    return false;
+  };
+  const drain = () => {
+    while (!streaming && queue.length && !sock.destroyed) answer(queue.shift()!);
+  };
+  sock.on('data', (chunk: Buffer) => {
+    queue.push(...decoder.push(chunk));
+    drain();
   });
+}
+
+function writable(sock: net.Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      sock.off('drain', done);
+      sock.off('close', done);
+      resolve();
+    };
+    sock.on('drain', done);
+    sock.on('close', done);
+  });
+}
+
+/** Writes a multi-message answer (AXFR), yielding to other work and waiting for the client to read. */
+async function stream(sock: net.Socket, messages: Iterable<Buffer>): Promise<void> {
+  let n = 0;
+  for (const m of messages) {
+    if (sock.destroyed) return;
+    if (!sock.write(frame(m))) await writable(sock);
+    if (++n % 8 === 0) await new Promise<void>((r) => setImmediate(r));
+  }
 }
 
 interface TcpListener {
@@ -107,7 +160,14 @@ export async function listen(responder: Responder, opts: ListenOptions): Promise
     try {
       let port = opts.port;
       for (const host of opts.hosts) {
-        const s = await bindUdp(host, port, responder, onError);
+        let s: dgram.Socket;
+        try {
+          s = await bindUdp(host, port, responder, onError);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (opts.optionalHosts?.includes(host) && code !== 'EADDRINUSE') continue;
+          throw err;
+        }
         udp.push(s);
         port = s.address().port;
         tcp.push(await bindTcp(host, port, responder, opts));

@@ -69,7 +69,7 @@ export class MessageWriter {
     this.buf.writeUInt16BE(q.type, this.len);
     this.buf.writeUInt16BE(q.class, this.len + 2);
     this.len += 4;
-    if (q.lname.includes('\\') || q.lname === '') return;
+    if (q.lname === '') return; // (escaped labels hold no literal dot, so splitting on '.' is safe)
     let off = at;
     let name = q.lname;
     for (;;) {
@@ -103,9 +103,13 @@ export class MessageWriter {
       }
       const dot = rest.indexOf('.');
       const label = dot < 0 ? rest : rest.slice(0, dot);
-      if (this.len + 1 + label.length > this.limit) return this.undo(added);
-      this.buf[this.len++] = label.length;
-      this.len += this.buf.write(label, this.len, 'latin1');
+      // a label from a query may carry \DDD escapes (see validate.ts): write the bytes they stand for
+      const raw = label.includes('\\') ? unescapeLabel(label) : null;
+      const len = raw ? raw.length : label.length;
+      if (this.len + 1 + len > this.limit) return this.undo(added);
+      this.buf[this.len++] = len;
+      if (raw) this.len += raw.copy(this.buf, this.len);
+      else this.len += this.buf.write(label, this.len, 'latin1');
       rest = dot < 0 ? '' : rest.slice(dot + 1);
     }
   }
@@ -155,6 +159,13 @@ export class MessageWriter {
 }
 
 export const OPT_LEN = 11;
+
+function unescapeLabel(label: string): Buffer {
+  return Buffer.from(
+    label.replace(/\\(\d{3})/g, (_, d: string) => String.fromCharCode(Number(d))),
+    'latin1',
+  );
+}
 
 /** Response flags: QR, opcode, AA, TC, RD copied, RA 0, low 4 rcode bits. */
 export function responseFlags(opcode: number, aa: boolean, tc: boolean, rd: boolean, rcode: number): number {

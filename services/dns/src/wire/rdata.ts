@@ -28,7 +28,18 @@ export function nameToWire(name: string): Buffer {
 
 export function encodeA(addr: string): Buffer {
   if (isIP(addr) !== 4) throw new RdataError(`"${addr}" is not IPv4`);
-  return Buffer.from(addr.split('.').map(Number));
+  const out = Buffer.allocUnsafe(4);
+  let octet = 0;
+  let i = 0;
+  for (let k = 0; k < addr.length; k++) {
+    const c = addr.charCodeAt(k);
+    if (c === 46) {
+      out[i++] = octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  out[i] = octet;
+  return out;
 }
 
 export function encodeAAAA(addr: string): Buffer {

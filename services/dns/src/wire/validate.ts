@@ -40,6 +40,8 @@ export interface Message {
   arcount: number;
   question: Question | null;
   edns: Edns | null;
+  /** serial of an SOA in the authority section (what an IXFR request carries), else null */
+  authoritySoaSerial: number | null;
   /** answer-section records (only kept when asked for: NOTIFY replies, tests) */
   answers: { name: string; type: number; rdata: Buffer }[];
 }
@@ -191,6 +193,7 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
       p += 4;
     }
     let edns: Edns | null = null;
+    let authoritySoaSerial: number | null = null;
     const answers: Message['answers'] = [];
     const total = ancount + nscount + arcount;
     for (let i = 0; i < total; i++) {
@@ -215,6 +218,9 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
           if (o > p + rdlen) throw new WireError('EDNS option runs past its RDATA');
         }
         edns = { udpSize: klass, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0 };
+      } else if (type === TYPE.SOA && i >= ancount && i < ancount + nscount) {
+        // RDATA already checked to be two names + 20 bytes
+        authoritySoaSerial = buf.readUInt32BE(p + rdlen - 20);
       } else if (keepAnswers && i < ancount) {
         answers.push({
           name: readName(buf, owner).name.toLowerCase(),
@@ -240,6 +246,7 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
         arcount,
         question,
         edns,
+        authoritySoaSerial,
         answers,
       },
     };

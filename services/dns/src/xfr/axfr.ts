@@ -28,48 +28,79 @@ export function plainAddress(a: string): string {
 export function zoneRecords(zone: Zone): WireRR[] {
   const soa: WireRR = { name: zone.name, type: TYPE.SOA, ttl: zone.soa.ttl, rdata: zone.soa.rdata };
   const out: WireRR[] = [soa];
-  for (const [name, sets] of zone.nodes) {
-    for (const [type, rrs] of sets) {
-      if (type === TYPE.SOA) continue;
-      for (const r of rrs) out.push({ name, type, ttl: r.ttl, rdata: r.rdata });
-    }
+  for (const [name, node] of zone.nodes) {
+    for (const r of node)
+      if (r.type !== TYPE.SOA) out.push({ name, type: r.type, ttl: r.ttl, rdata: r.rdata });
   }
   out.push(soa);
   return out;
 }
 
 /**
- * AXFR (RFC 5936) from the in-memory zone, so it is one consistent version: as many TCP messages as needed,
- * the question in the first. Allowed only for the configured secondaries; null otherwise.
+ * AXFR (RFC 5936) from the in-memory zone: the record list is taken synchronously (one consistent version,
+ * whatever the feed does meanwhile), then encoded lazily into as many TCP messages as needed, the question
+ * in the first, so the transport can stream a big zone without stalling other queries. Allowed only for
+ * the configured secondaries; null otherwise.
  */
 export function axfrHandler(allowed: readonly string[]) {
   const allow = new Set(allowed.map(plainAddress));
-  return (msg: Message, client: { address: string }, store: ZoneStore): Buffer[] | null => {
+  return (msg: Message, client: { address: string }, store: ZoneStore): Iterable<Buffer> | null => {
     if (!allow.has(plainAddress(client.address)) || !msg.question) return null;
     // IXFR is answered with the whole zone in AXFR form (RFC 1995 §4 allows it)
     if (msg.question.type !== TYPE.AXFR && msg.question.type !== TYPE.IXFR) return null;
     const zone = store.zones.get(msg.question.lname);
     if (!zone) return null;
-    const flags = responseFlags(OPCODE.QUERY, true, false, msg.rd, RCODE.NOERROR);
-    const messages: Buffer[] = [];
-    const records = zoneRecords(zone);
-    let i = 0;
-    while (i < records.length) {
-      const w = new MessageWriter(TCP_MAX);
-      w.header(msg.id, flags);
-      if (messages.length === 0) {
-        w.question(msg.question);
-        w.setCount(0, 1);
-      }
-      let n = 0;
-      while (i < records.length && w.rr(records[i]!)) {
-        i++;
-        n++;
-      }
-      if (n === 0) break; // a record that cannot fit even alone: cannot happen with ≤ 64 KiB RDATA
-      w.setCount(1, n);
-      messages.push(w.bytes());
+    if (msg.question.type === TYPE.IXFR && msg.authoritySoaSerial !== null) {
+      const incremental = ixfrRecords(zone, msg.authoritySoaSerial);
+      if (incremental) return transferMessages(msg, incremental);
     }
-    return messages;
+    return transferMessages(msg, zoneRecords(zone));
   };
+}
+
+/** The zone's SOA with another serial (the serial is the first of the 20 fixed bytes at the end). */
+function soaWithSerial(zone: Zone, serial: number): WireRR {
+  const rdata = Buffer.from(zone.soa.rdata);
+  rdata.writeUInt32BE(serial >>> 0, rdata.length - 20);
+  return { name: zone.name, type: TYPE.SOA, ttl: zone.soa.ttl, rdata };
+}
+
+/**
+ * IXFR (RFC 1995 §4) from the zone's journal: current SOA, then per step old SOA, deletions, new SOA,
+ * additions, and the current SOA again. Up to date: the current SOA alone. Null when the journal does not
+ * reach back to the client's serial (the caller then sends the whole zone).
+ */
+export function ixfrRecords(zone: Zone, clientSerial: number): WireRR[] | null {
+  const current = soaWithSerial(zone, zone.serial);
+  if (clientSerial === zone.serial) return [current];
+  const steps = zone.journal?.since(clientSerial, zone.serial);
+  if (!steps) return null;
+  const out: WireRR[] = [current];
+  for (const s of steps)
+    out.push(soaWithSerial(zone, s.from), ...s.removed, soaWithSerial(zone, s.to), ...s.added);
+  out.push(current);
+  return out;
+}
+
+function* transferMessages(msg: Message, records: WireRR[]): Generator<Buffer> {
+  const flags = responseFlags(OPCODE.QUERY, true, false, msg.rd, RCODE.NOERROR);
+  let i = 0;
+  let first = true;
+  while (i < records.length) {
+    const w = new MessageWriter(TCP_MAX);
+    w.header(msg.id, flags);
+    if (first && msg.question) {
+      w.question(msg.question);
+      w.setCount(0, 1);
+    }
+    first = false;
+    let n = 0;
+    while (i < records.length && w.rr(records[i]!)) {
+      i++;
+      n++;
+    }
+    if (n === 0) return; // a record that cannot fit even alone: impossible with RDATA < 64 KiB
+    w.setCount(1, n);
+    yield w.bytes();
+  }
 }

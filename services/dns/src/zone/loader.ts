@@ -1,4 +1,5 @@
 import type { FeedChange, RecordType } from '@ddns/db';
+import { Journal } from './journal';
 import { encodeRecord, type StoredRR } from './records';
 import { Zone, ZoneStore, type Gateway, type TunnelConfig, type ZoneRow } from './store';
 
@@ -14,6 +15,7 @@ export interface SqlClient {
   release(): void;
 }
 export interface SqlPool {
+  query<R>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
   connect(): Promise<SqlClient>;
   end(): Promise<void>;
 }
@@ -52,27 +54,32 @@ function toGateway(d: DomainDbRow): Gateway | null {
   return { mode: d.mode, ip4: d.last_ping_ip4, ip6: d.last_ping_ip6 };
 }
 
-function fill(zone: Zone, records: RecordDbRow[], domains: DomainDbRow[], names: Set<string>): number {
+const LOAD_PAGE = 50_000;
+
+/** Encodes one row into the zone's base rows (not yet visible in answers: `fill` rebuilds). */
+function addRow(zone: Zone | undefined, r: RecordDbRow): boolean {
+  if (!zone) return true;
+  const rr = encodeRecord(r);
+  if (!rr) return false;
+  const list = zone.rows.get(r.name);
+  if (list) list.push(rr);
+  else zone.rows.set(r.name, [rr]);
+  return true;
+}
+
+/** Adds rows and gateways to a fresh zone and builds every node. Returns how many rows were unusable. */
+function fill(zone: Zone, records: RecordDbRow[], domains: DomainDbRow[]): number {
   let skipped = 0;
-  for (const r of records) {
-    const rr = encodeRecord(r);
-    if (!rr) {
-      skipped++;
-      continue;
-    }
-    const list = zone.rows.get(r.name);
-    if (list) list.push(rr);
-    else zone.rows.set(r.name, [rr]);
-    names.add(r.name);
-  }
+  for (const r of records) if (!addRow(zone, r)) skipped++;
+  const gatewayNames: string[] = [];
   for (const d of domains) {
     const gw = toGateway(d);
     if (!gw) continue;
     zone.gateways.set(d.name, gw);
-    names.add(d.name);
-    names.add(`*.${d.name}`);
+    gatewayNames.push(d.name, `*.${d.name}`);
   }
-  for (const n of names) zone.rebuild(n);
+  for (const n of zone.rows.keys()) zone.rebuild(n);
+  for (const n of gatewayNames) zone.rebuild(n);
   return skipped;
 }
 
@@ -100,18 +107,30 @@ export async function loadStore(
     const seqRow = await c.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM dns_changes');
     const seq = BigInt(seqRow.rows[0]?.seq ?? '0');
     const zones = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones`);
-    const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records`);
     const domains = await c.query<DomainDbRow>(`SELECT ${DOMAIN_COLS} FROM domains WHERE mode IS NOT NULL`);
     const store = new ZoneStore(tunnel);
-    const byZone = new Map<number, { r: RecordDbRow[]; d: DomainDbRow[] }>();
-    for (const z of zones.rows) byZone.set(z.id, { r: [], d: [] });
-    for (const r of records.rows) byZone.get(r.zone_id)?.r.push(r);
-    for (const d of domains.rows) byZone.get(d.zone_id)?.d.push(d);
+    const byId = new Map<number, Zone>();
+    for (const row of zones.rows) byId.set(row.id, new Zone(row, tunnel));
     let skipped = 0;
-    for (const row of zones.rows) {
-      const zone = new Zone(row, tunnel);
-      const parts = byZone.get(row.id)!;
-      skipped += fill(zone, parts.r, parts.d, new Set());
+    // records in pages (same snapshot): peak memory stays one page of rows, not the whole table
+    for (let after = 0; ;) {
+      const page = await c.query<RecordDbRow & { id: number }>(
+        `SELECT id, ${RECORD_COLS} FROM records WHERE id > $1 ORDER BY id LIMIT ${LOAD_PAGE}`,
+        [after],
+      );
+      for (const r of page.rows) if (!addRow(byId.get(r.zone_id), r)) skipped++;
+      if (page.rows.length < LOAD_PAGE) break;
+      after = page.rows[page.rows.length - 1]!.id;
+    }
+    const byZoneDomains = new Map<number, DomainDbRow[]>();
+    for (const d of domains.rows) {
+      const list = byZoneDomains.get(d.zone_id);
+      if (list) list.push(d);
+      else byZoneDomains.set(d.zone_id, [d]);
+    }
+    for (const zone of byId.values()) {
+      fill(zone, [], byZoneDomains.get(zone.id) ?? []);
+      zone.journal = new Journal();
       store.add(zone);
     }
     return { store, seq, stats: { zones: store.zones.size, names: store.size, skipped } };
@@ -134,60 +153,97 @@ export async function applyChanges(
   store: ZoneStore,
   changes: readonly FeedChange[],
 ): Promise<ApplyResult> {
-  const touched = new Map<number, { names: Set<string>; reload: boolean }>();
+  const touched = new Map<number, { names: Set<string>; reload: boolean; maxSeq: bigint }>();
   for (const ch of changes) {
     let t = touched.get(ch.zoneId);
     if (!t) {
-      t = { names: new Set(), reload: false };
+      t = { names: new Set(), reload: false, maxSeq: 0n };
       touched.set(ch.zoneId, t);
     }
     if (ch.source === 'zones' && ch.op === 'INSERT') t.reload = true;
     t.names.add(ch.name);
+    if (ch.seq > t.maxSeq) t.maxSeq = ch.seq;
   }
   const result: ApplyResult = { changedZones: [], removedZones: [] };
-  await inSnapshot(pool, async (c) => {
-    const ids = [...touched.keys()];
-    const rows = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = ANY($1::int[])`, [ids]);
-    const rowById = new Map(rows.rows.map((r) => [r.id, r]));
-    for (const [id, t] of touched) {
-      const row = rowById.get(id);
-      const existing = store.byId.get(id);
-      if (!row) {
-        if (existing) result.removedZones.push(existing.name);
-        store.remove(id);
-        continue;
-      }
-      if (!existing || t.reload || existing.name !== row.name) {
-        const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1`, [
-          id,
-        ]);
-        const domains = await c.query<DomainDbRow>(
-          `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND mode IS NOT NULL`,
-          [id],
-        );
-        const zone = new Zone(row, store.tunnel);
-        fill(zone, records.rows, domains.rows, new Set());
-        store.add(zone);
-        result.changedZones.push(zone);
-        continue;
-      }
-      const names = [...t.names];
-      const records = await c.query<RecordDbRow>(
-        `SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1 AND name = ANY($2::text[])`,
-        [id, names],
-      );
-      const domains = await c.query<DomainDbRow>(
-        `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND name = ANY($2::text[])`,
-        [id, names],
-      );
-      replaceNames(existing, names, records.rows, domains.rows);
-      const before = existing.serial;
-      existing.setSoa(row);
-      if (existing.serial !== before) result.changedZones.push(existing);
+  // one statement (one snapshot, one round trip): the touched zone rows and every changed name's rows
+  const pairZone: number[] = [];
+  const pairName: string[] = [];
+  for (const [id, t] of touched) {
+    for (const n of t.names) {
+      pairZone.push(id);
+      pairName.push(n);
     }
-    store.version++;
-  });
+  }
+  const r = await pool.query<{
+    zones: ZoneRow[];
+    records: RecordDbRow[];
+    domains: DomainDbRow[];
+    latest: { zone_id: number; seq: string }[];
+  }>(
+    `WITH pairs AS (SELECT * FROM unnest($2::int[], $3::text[]) AS p(zone_id, name))
+     SELECT
+       (SELECT coalesce(json_agg(z), '[]') FROM (SELECT ${ZONE_COLS} FROM zones WHERE id = ANY($1::int[])) z) AS zones,
+       (SELECT coalesce(json_agg(r), '[]') FROM (SELECT ${RECORD_COLS} FROM records
+          WHERE (zone_id, name) IN (SELECT zone_id, name FROM pairs)) r) AS records,
+       (SELECT coalesce(json_agg(d), '[]') FROM (SELECT ${DOMAIN_COLS} FROM domains
+          WHERE (zone_id, name) IN (SELECT zone_id, name FROM pairs)) d) AS domains,
+       (SELECT coalesce(json_agg(m), '[]') FROM (SELECT zone_id, max(seq)::text AS seq FROM dns_changes
+          WHERE zone_id = ANY($1::int[]) GROUP BY zone_id) m) AS latest`,
+    [[...touched.keys()], pairZone, pairName],
+  );
+  const { zones, records, domains, latest } = r.rows[0]!;
+  const rowById = new Map(zones.map((z) => [z.id, z]));
+  const latestSeq = new Map(latest.map((l) => [l.zone_id, BigInt(l.seq)]));
+  for (const [id, t] of touched) {
+    const row = rowById.get(id);
+    const existing = store.byId.get(id);
+    if (!row) {
+      if (existing) result.removedZones.push(existing.name);
+      store.remove(id);
+      continue;
+    }
+    if (!existing || t.reload || existing.name !== row.name) {
+      const zone = await loadZone(pool, id, store);
+      if (zone) result.changedZones.push(zone);
+      continue;
+    }
+    replaceNames(
+      existing,
+      [...t.names],
+      records.filter((x) => x.zone_id === id),
+      domains.filter((x) => x.zone_id === id),
+    );
+    // The zone row's serial already counts changes committed after this batch (not applied yet): publishing
+    // it now would let a secondary transfer the new serial with old data. Keep the old SOA until the batch
+    // holding the zone's latest change is applied (the next one, usually).
+    if ((latestSeq.get(id) ?? 0n) > t.maxSeq) continue;
+    const before = existing.serial;
+    existing.setSoa(row);
+    if (existing.serial !== before) result.changedZones.push(existing);
+  }
+  store.version++;
   return result;
+}
+
+/** (Re)loads one whole zone in a snapshot and puts it in the store; null if it is gone. */
+async function loadZone(pool: Pool, id: number, store: ZoneStore): Promise<Zone | null> {
+  return inSnapshot(pool, async (c) => {
+    const row = (await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = $1`, [id])).rows[0];
+    if (!row) {
+      store.remove(id);
+      return null;
+    }
+    const records = await c.query<RecordDbRow>(`SELECT ${RECORD_COLS} FROM records WHERE zone_id = $1`, [id]);
+    const domains = await c.query<DomainDbRow>(
+      `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND mode IS NOT NULL`,
+      [id],
+    );
+    const zone = new Zone(row, store.tunnel);
+    fill(zone, records.rows, domains.rows);
+    zone.journal = new Journal();
+    store.add(zone);
+    return zone;
+  });
 }
 
 function replaceNames(zone: Zone, names: string[], records: RecordDbRow[], domains: DomainDbRow[]): void {

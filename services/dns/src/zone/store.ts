@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { TYPE } from '../wire/constants';
 import { encodeA, encodeAAAA, encodeSoa } from '../wire/rdata';
+import type { Journal } from './journal';
 import type { StoredRR } from './records';
 
 /** A gateway name's addressing (domains.mode 0/1); plain domains (mode null) are not kept. */
@@ -32,7 +33,16 @@ export interface ZoneRow {
   ttl: number;
 }
 
-export type RRSets = Map<number, StoredRR[]>;
+/**
+ * Everything one owner name holds, RRsets in a row (a name rarely has more than a few records, and a flat
+ * array costs far less memory than a map per name: this is what keeps 1M names under 1 GiB).
+ */
+export type NodeRecords = readonly StoredRR[];
+
+/** The records of one type at a node (empty when none). */
+export function rrset(node: NodeRecords, type: number): StoredRR[] {
+  return node.filter((r) => r.type === type);
+}
 
 const stripDot = (s: string) => (s.endsWith('.') ? s.slice(0, -1) : s).toLowerCase();
 
@@ -44,8 +54,8 @@ export class Zone {
   soa!: StoredRR;
   /** negative-caching TTL: min(SOA TTL, SOA minimum) (RFC 2308 §5) */
   negativeTtl = 60;
-  /** owner name -> RRsets (the merged view answers come from) */
-  readonly nodes = new Map<string, RRSets>();
+  /** owner name -> its records (the merged view answers come from) */
+  readonly nodes = new Map<string, NodeRecords>();
   /** names below the apex that carry NS: zone cuts (delegations) */
   readonly cuts = new Set<string>();
   /** how many nodes sit strictly below each name (a name with descendants exists: empty non-terminal) */
@@ -53,6 +63,8 @@ export class Zone {
   /** rows from the records table, per owner name */
   readonly rows = new Map<string, StoredRR[]>();
   readonly gateways = new Map<string, Gateway>();
+  /** recent changes for IXFR; null while the zone is being filled (the initial load is not a change) */
+  journal: Journal | null = null;
 
   constructor(
     row: ZoneRow,
@@ -64,7 +76,9 @@ export class Zone {
   }
 
   setSoa(row: ZoneRow): void {
+    const previous = this.serial;
     this.serial = Number(BigInt(row.serial) % 4294967296n);
+    this.journal?.commit(previous, this.serial);
     this.soa = {
       type: TYPE.SOA,
       ttl: row.ttl,
@@ -93,21 +107,19 @@ export class Zone {
 
   /** Recompute the answers for one owner name from its rows and gateway state. */
   rebuild(name: string): void {
-    const tunnel = this.tunnel;
-    let base = this.rows.get(name) ?? [];
+    let list = this.rows.get(name) ?? [];
     // the SOA lives in the apex node like any RRset (so the apex always exists and AXFR finds it)
-    if (name === this.name && this.soa) base = [this.soa, ...base.filter((r) => r.type !== TYPE.SOA)];
-    let gw = this.gateways.get(name);
-    if (!gw && name.startsWith('*.')) gw = this.gateways.get(name.slice(2));
-    let list = base;
-    if (gw && !base.some((r) => r.type === TYPE.CNAME)) {
-      const synth = gatewayAddresses(gw, tunnel);
+    if (name === this.name && this.soa) list = [this.soa, ...list.filter((r) => r.type !== TYPE.SOA)];
+    const gw = this.gateways.size ? this.gatewayFor(name) : undefined;
+    if (gw && !list.some((r) => r.type === TYPE.CNAME)) {
+      const synth = gatewayAddresses(gw, this.tunnel);
       if (synth.length) {
         const types = new Set(synth.map((r) => r.type));
-        list = base.filter((r) => !types.has(r.type)).concat(synth);
+        list = list.filter((r) => !types.has(r.type)).concat(synth);
       }
     }
     const had = this.nodes.has(name);
+    this.journal?.record(name, this.nodes.get(name) ?? [], list);
     if (list.length === 0) {
       if (had) {
         this.nodes.delete(name);
@@ -116,16 +128,14 @@ export class Zone {
       }
       return;
     }
-    const sets: RRSets = new Map();
-    for (const r of list) {
-      const s = sets.get(r.type);
-      if (s) s.push(r);
-      else sets.set(r.type, [r]);
-    }
-    this.nodes.set(name, sets);
-    if (name !== this.name && sets.has(TYPE.NS)) this.cuts.add(name);
+    this.nodes.set(name, list);
+    if (name !== this.name && list.some((r) => r.type === TYPE.NS)) this.cuts.add(name);
     else this.cuts.delete(name);
     if (!had) this.adjustAncestors(name, 1);
+  }
+
+  private gatewayFor(name: string): Gateway | undefined {
+    return this.gateways.get(name) ?? (name.startsWith('*.') ? this.gateways.get(name.slice(2)) : undefined);
   }
 
   private adjustAncestors(name: string, delta: number): void {
