@@ -113,7 +113,7 @@ async function startServer(url: string): Promise<{ port: number; child: ChildPro
         API_PORT: String(port),
         JWT_SECRET: 'bench-jwt-secret-0123456789',
         SECRETS_KEY: 'bench-secrets-key-0123456789',
-        LOG_LEVEL: 'warn',
+        LOG_LEVEL: 'fatal',
         UPDATER_RATE_LIMIT: 'off',
       },
       stdio: ['ignore', 'inherit', 'inherit'],

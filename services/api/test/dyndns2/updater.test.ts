@@ -47,6 +47,20 @@ describe('updates and reply codes', () => {
     expect(logs[0]!.domain_id).not.toBeNull();
   });
 
+  test('a hostile user agent is stored verbatim (the writes inline their values as literals)', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const ua = `x'); DROP TABLE records; -- \\' \\\\ "ü" $1 $$ E'\\x41'`;
+    const r = await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.1', key: o.acct.updateToken })
+      .set('User-Agent', ua);
+    expect(r.text).toBe('good 192.0.2.1\n');
+    const logs = await logsOf(h.t.db, o.acct.id);
+    expect(logs[0]!.user_agent).toBe(ua);
+    expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.1']);
+  });
+
   test('a changed address updates the same record (its id is kept)', async () => {
     const o = await owner(h.t.db);
     const [a] = names(o);

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Database, Db } from '@ddns/db';
 import { canonicalIPv6, isHostname } from '@ddns/records';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Compilable, type CompiledQuery, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { clientIp } from '../../auth';
 import { CALL_LIMITS, LimitsUnavailableError, quotaFor, type RedisLimits } from '../../limits';
@@ -75,6 +75,35 @@ interface Rec {
 
 const cap = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
+/** A value as a Postgres literal (the escaping of pg's escapeLiteral; standard_conforming_strings on). */
+export function pgLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error(`cannot inline ${v}`);
+    return String(v);
+  }
+  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  const s = v instanceof Date ? v.toISOString() : String(v);
+  if (s.includes('\0')) throw new Error('cannot inline a NUL character');
+  let backslash = false;
+  let out = "'";
+  for (const c of s) {
+    if (c === "'") out += "''";
+    else if (c === '\\') {
+      out += '\\\\';
+      backslash = true;
+    } else out += c;
+  }
+  out += "'";
+  return backslash ? ` E${out}` : out;
+}
+
+/** A compiled query with its `$n` parameters replaced by literals (for a multi-statement simple query). */
+export function inlineQuery(q: CompiledQuery): string {
+  return q.sql.replace(/\$(\d+)/g, (_m, n: string) => pgLiteral(q.parameters[Number(n) - 1]));
+}
+
 /**
  * The DynDNS2 update service: authentication, limits, the update itself (one transaction: records, domain
  * prefix, health check ping and the update log row; the change-feed trigger runs inside it) and the reply.
@@ -97,22 +126,21 @@ export class UpdaterService {
     );
     const ctx = {
       source,
-      userAgent: typeof ua === 'string' ? cap(ua, 200) : null,
+      userAgent: typeof ua === 'string' ? cap(ua.replace(/[\u0000-\u001f\u007f]/g, ''), 200) : null,
       hosts: cap(rawHosts.join(','), 1000),
     };
+    const logQuery = (db: Kysely<Database>, e: LogEntry) =>
+      db.insertInto('update_log').values({
+        account_id: e.accountId,
+        domain_id: e.domainId,
+        source_ip: ctx.source || null,
+        user_agent: ctx.userAgent,
+        hosts: ctx.hosts,
+        result: cap(e.result, 500),
+        detail: e.detail ? cap(e.detail, 500) : null,
+      });
     const writeLog = async (db: Kysely<Database>, e: LogEntry) => {
-      await db
-        .insertInto('update_log')
-        .values({
-          account_id: e.accountId,
-          domain_id: e.domainId,
-          source_ip: ctx.source || null,
-          user_agent: ctx.userAgent,
-          hosts: ctx.hosts,
-          result: cap(e.result, 500),
-          detail: e.detail ? cap(e.detail, 500) : null,
-        })
-        .execute();
+      await logQuery(db, e).execute();
     };
     const hostCount = Math.max(
       1,
@@ -189,7 +217,18 @@ export class UpdaterService {
         }
         req.hosts = [fallback];
       }
-      const results = await this.db.transaction().execute((trx) => this.apply(trx, limits, p, req, writeLog));
+      const results = await this.db.connection().execute(async (conn) => {
+        await sql`BEGIN`.execute(conn);
+        try {
+          const { results: res, writes } = await this.plan(conn, limits, p, req, logQuery);
+          // the writes and COMMIT in one round trip (simple protocol, values inlined as literals)
+          await sql.raw([...writes.map(inlineQuery), 'COMMIT'].join(';\n')).execute(conn);
+          return res;
+        } catch (err) {
+          await sql`ROLLBACK`.execute(conn).catch(() => undefined);
+          throw err;
+        }
+      });
       return formatResults(mode, results);
     } catch (err) {
       this.logger?.error({ err }, 'dyndns2 update failed');
@@ -217,14 +256,18 @@ export class UpdaterService {
     return rows.length === 1 ? rows[0]!.name : undefined;
   }
 
-  /** The update itself, inside one transaction. */
-  private async apply(
+  /**
+   * The update inside its transaction: locks the principal's domains, reads their records, decides every
+   * host's result, and returns the writes (the update log row first, then records and domain changes) for
+   * the caller to send together with COMMIT.
+   */
+  private async plan(
     trx: Kysely<Database>,
     limits: RedisLimits,
     p: Principal,
     req: UpdateRequest,
-    writeLog: (db: Kysely<Database>, e: LogEntry) => Promise<void>,
-  ): Promise<HostResult[]> {
+    logQuery: (db: Kysely<Database>, e: LogEntry) => Compilable,
+  ): Promise<{ results: HostResult[]; writes: CompiledQuery[] }> {
     const targets = req.hosts.map((host) => {
       const name = targetName(host, req.praefix);
       return { host, name, valid: isHostname(host) && name.length <= 253 };
@@ -278,9 +321,9 @@ export class UpdaterService {
         .execute();
     }
 
-    // Decide everything first, write last: the log row goes in before the record writes, so the zone row
-    // the change-feed trigger locks is held for as short a time as possible (one statement + COMMIT).
-    const writes: (() => Promise<unknown>)[] = [];
+    // Decide everything first, write last: the writes go out with COMMIT in one round trip, so the zone row
+    // that the change-feed trigger locks is held only while Postgres runs them and commits.
+    const writes: CompiledQuery[] = [];
     let placeholder = 0;
 
     const upsert = (dom: LockedDomain, name: string, type: 'A' | 'AAAA', ip: string): boolean => {
@@ -291,16 +334,16 @@ export class UpdaterService {
       const extra = existing.filter((r) => r !== keep);
       if (extra.length) {
         const ids = extra.map((r) => r.id);
-        writes.push(() => trx.deleteFrom('records').where('id', 'in', ids).execute());
+        writes.push(trx.deleteFrom('records').where('id', 'in', ids).compile());
         recs = recs.filter((r) => !ids.includes(r.id));
       }
       if (!keep) {
-        writes.push(() =>
+        writes.push(
           trx
             .insertInto('records')
             .values({ zone_id: dom.zone_id, domain_id: dom.id, name, type, content: ip, ttl: RECORD_TTL })
             .onConflict((oc) => oc.doNothing())
-            .execute(),
+            .compile(),
         );
         placeholder -= 1; // not in the database yet; only compared against, never written by id
         recs.push({
@@ -316,12 +359,12 @@ export class UpdaterService {
       }
       if (keep.content === ip) return extra.length > 0;
       const id = keep.id;
-      writes.push(() =>
+      writes.push(
         trx
           .updateTable('records')
           .set({ content: ip, updated_at: sql<Date>`now()` })
           .where('id', '=', id)
-          .execute(),
+          .compile(),
       );
       keep.content = ip;
       return true;
@@ -333,12 +376,12 @@ export class UpdaterService {
       const text = formatPrefix(prefix);
       let changed = false;
       if (dom.ipv6_prefix !== text) {
-        writes.push(() =>
+        writes.push(
           trx
             .updateTable('domains')
             .set({ ipv6_prefix: text, updated_at: sql<Date>`now()` })
             .where('id', '=', dom.id)
-            .execute(),
+            .compile(),
         );
         dom.ipv6_prefix = text;
         changed = true;
@@ -348,12 +391,12 @@ export class UpdaterService {
         const content = applyPrefix(prefix, r.ipv6_host_part);
         if (!content || content === r.content) continue;
         const id = r.id;
-        writes.push(() =>
+        writes.push(
           trx
             .updateTable('records')
             .set({ content, updated_at: sql<Date>`now()` })
             .where('id', '=', id)
-            .execute(),
+            .compile(),
         );
         r.content = content;
         changed = true;
@@ -414,13 +457,14 @@ export class UpdaterService {
       const pinged = p.accountId !== null && (await pingHealthCheck(trx, p.accountId, req.healthcheck));
       details.push(pinged ? 'healthcheck pinged' : 'healthcheck unknown');
     }
-    await writeLog(trx, {
-      accountId: p.accountId,
-      domainId: matched.find((d) => d)?.id ?? (p.kind === 'domain' ? p.domainId : null),
-      result: results.map((r) => r.code).join(','),
-      detail: details.join(' '),
-    });
-    for (const write of writes) await write();
-    return results;
+    writes.unshift(
+      logQuery(trx, {
+        accountId: p.accountId,
+        domainId: matched.find((d) => d)?.id ?? (p.kind === 'domain' ? p.domainId : null),
+        result: results.map((r) => r.code).join(','),
+        detail: details.join(' '),
+      }).compile(),
+    );
+    return { results, writes };
   }
 }
