@@ -103,7 +103,13 @@ async function startServer(url: string): Promise<{ port: number; child: ChildPro
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(__dirname, '../../services/api/src/main.ts')],
+    [
+      // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the API
+      ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      join(__dirname, '../../services/api/src/main.ts'),
+    ],
     {
       env: {
         ...process.env,

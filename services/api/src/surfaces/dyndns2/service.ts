@@ -75,6 +75,13 @@ interface Rec {
 
 const cap = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
+/** Drops control characters (a user agent is logged as text). */
+function stripControls(s: string): string {
+  let out = '';
+  for (const c of s) if (c.charCodeAt(0) >= 0x20 && c !== '\u007f') out += c;
+  return out;
+}
+
 /** A value as a Postgres literal (the escaping of pg's escapeLiteral; standard_conforming_strings on). */
 export function pgLiteral(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
@@ -126,7 +133,7 @@ export class UpdaterService {
     );
     const ctx = {
       source,
-      userAgent: typeof ua === 'string' ? cap(ua.replace(/[\u0000-\u001f\u007f]/g, ''), 200) : null,
+      userAgent: typeof ua === 'string' ? cap(stripControls(ua), 200) : null,
       hosts: cap(rawHosts.join(','), 1000),
     };
     const logQuery = (db: Kysely<Database>, e: LogEntry) =>
@@ -164,10 +171,13 @@ export class UpdaterService {
         });
         return formatRequestFailure(mode, 'badauth');
       }
-      const locked = await limits.lockedFor(creds.key);
+      // token look-ups are cheap: run them beside the lockout check; a password (argon2) only when not locked
+      const [locked, found] = creds.login
+        ? [await limits.lockedFor(creds.key), undefined]
+        : await Promise.all([limits.lockedFor(creds.key), authenticate(this.db, creds)]);
       if (locked > 0) return formatRequestFailure(mode, 'abuse', { retryAfter: locked });
 
-      principal = await authenticate(this.db, creds);
+      principal = found ?? (creds.login ? await authenticate(this.db, creds) : undefined);
       if (!principal) {
         const lock = await limits.fail(creds.key, FAIL_LIMIT, LOCK_SECONDS);
         await writeLog(this.db, {
