@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { hashToken } from '@ddns/secrets';
 import { sharedZone } from '@ddns/testkit';
+import { createApp } from '../../src/app';
 import { looksLikeSuccess } from '../../src/surfaces/dyndns2/format';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { logsOf, names, owner, recordsAt } from './support';
@@ -474,6 +475,20 @@ describe('output modes', () => {
     expect(w.status).toBe(200);
     expect(w.body).toEqual({ ip: expect.stringMatching(/^(127\.0\.0\.1|::1)$/) });
     expect((await api().get('/tools/whatismyip')).body.ip).toBeDefined();
+  });
+
+  test('TRUST_PROXY on: the forwarded address is the source address', async () => {
+    const app = createApp({ ...h.deps, config: { ...h.deps.config, TRUST_PROXY: 'true' } });
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const r = await request(app)
+      .get('/nic/update')
+      .query({ hostname: a, key: o.acct.updateToken })
+      .set('X-Forwarded-For', '203.0.113.99');
+    expect(r.text).toBe('good 203.0.113.99\n');
+    expect((await logsOf(h.t.db, o.acct.id))[0]!.source_ip).toBe('203.0.113.99');
+    const w = await request(app).get('/tools/whatismyip/').set('X-Forwarded-For', '2001:db8::99');
+    expect(w.body).toEqual({ ip: '2001:db8::99' });
   });
 
   test('TRUST_PROXY off: X-Forwarded-For is ignored', async () => {
