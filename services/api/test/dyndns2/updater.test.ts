@@ -83,6 +83,30 @@ describe('updates and reply codes', () => {
     expect(after).toEqual([{ id: before.id, content: '192.0.2.2' }]);
   });
 
+  test('concurrent updates of one host leave exactly one record', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const rs = await Promise.all(
+      ['192.0.2.101', '192.0.2.102', '192.0.2.103'].map((myip) =>
+        api().get('/nic/update').query({ hostname: a, myip, key: o.acct.updateToken }),
+      ),
+    );
+    for (const r of rs) expect(r.text).toMatch(/^good 192\.0\.2\.10[123]\n$/);
+    const recs = await recordsAt(h.t.db, a!);
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatch(/^A 192\.0\.2\.10[123]$/);
+  });
+
+  test('the same host twice in one request: good, then nochg', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const r = await api()
+      .get('/nic/update')
+      .query({ hostname: `${a},${a!.toUpperCase()}.`, myip: '192.0.2.111', key: o.acct.updateToken });
+    expect(r.text).toBe('good 192.0.2.111\nnochg 192.0.2.111\n');
+    expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.111']);
+  });
+
   test('two hosts: two lines in request order; a foreign host is nohost', async () => {
     const o = await owner(h.t.db);
     const other = await owner(h.t.db, 'dyn.test', 1);
@@ -151,6 +175,11 @@ describe('updates and reply codes', () => {
     );
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.31']);
     expect(await recordsAt(h.t.db, b!)).toEqual([]);
+    const logs = await logsOf(h.t.db, o.acct.id);
+    expect(logs.map((l) => [l.hosts, l.result])).toEqual([
+      [`${a},${b}`, 'good,nohost'],
+      [a, 'good'],
+    ]);
   });
 
   test('an account token with no host: its only domain, else notfqdn', async () => {

@@ -54,6 +54,8 @@ interface LogEntry {
   domainId: number | null;
   result: string;
   detail?: string | null;
+  /** the hosts updated, when they differ from the request's (none named: the default host) */
+  hosts?: string;
 }
 
 interface LockedDomain {
@@ -142,7 +144,7 @@ export class UpdaterService {
         domain_id: e.domainId,
         source_ip: ctx.source || null,
         user_agent: ctx.userAgent,
-        hosts: ctx.hosts,
+        hosts: e.hosts ?? ctx.hosts,
         result: cap(e.result, 500),
         detail: e.detail ? cap(e.detail, 500) : null,
       });
@@ -473,6 +475,7 @@ export class UpdaterService {
         domainId: matched.find((d) => d)?.id ?? (p.kind === 'domain' ? p.domainId : null),
         result: results.map((r) => r.code).join(','),
         detail: details.join(' '),
+        hosts: cap(req.hosts.join(','), 1000),
       }).compile(),
     );
     return { results, writes };
