@@ -56,9 +56,17 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The address of update k: updates 2m and 2m+1 carry the same address (good, then nochg) for domain m. */
-function addressOf(m: number): string {
-  return `10.${(m >> 16) & 255}.${(m >> 8) & 255}.${m & 255}`;
+/**
+ * Update k: rounds of 2 × DOMAINS requests; in round r every domain first gets the round's address (good),
+ * then the same address again (nochg) DOMAINS requests later, long after the first has finished.
+ */
+function updateOf(k: number, domains: readonly string[]): { host: string; ip: string } {
+  const n = domains.length;
+  const round = Math.floor(k / (2 * n)) + 1;
+  return {
+    host: domains[k % n]!,
+    ip: `10.${(round >> 16) & 255}.${(round >> 8) & 255}.${round & 255}`,
+  };
 }
 
 async function setup(url: string): Promise<{ token: string; domains: string[]; firstRecordId: number }> {
@@ -158,9 +166,8 @@ async function httpBench(port: number, token: string, domains: string[]) {
       {
         method: 'GET',
         setupRequest: (req) => {
-          const m = k++ >> 1;
-          const host = domains[m % domains.length]!;
-          return { ...req, path: `/nic/update?hostname=${host}&myip=${addressOf(m)}` };
+          const { host, ip } = updateOf(k++, domains);
+          return { ...req, path: `/nic/update?hostname=${host}&myip=${ip}` };
         },
       },
     ],

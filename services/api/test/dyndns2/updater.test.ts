@@ -83,6 +83,37 @@ describe('updates and reply codes', () => {
     expect(after).toEqual([{ id: before.id, content: '192.0.2.2' }]);
   });
 
+  test('several A records at the name: one is kept with the address, the rest removed', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const dom = await h.t.db
+      .selectFrom('domains')
+      .selectAll()
+      .where('name', '=', a!)
+      .executeTakeFirstOrThrow();
+    await h.t.db
+      .insertInto('records')
+      .values(
+        ['192.0.2.1', '192.0.2.2', '192.0.2.3'].map((content) => ({
+          zone_id: dom.zone_id,
+          domain_id: dom.id,
+          name: a!,
+          type: 'A' as const,
+          content,
+        })),
+      )
+      .execute();
+    const r = await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.2', key: o.acct.updateToken });
+    expect(r.text).toBe('good 192.0.2.2\n');
+    expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.2']);
+    const r2 = await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.2', key: o.acct.updateToken });
+    expect(r2.text).toBe('nochg 192.0.2.2\n');
+  });
+
   test('concurrent updates of one host leave exactly one record', async () => {
     const o = await owner(h.t.db, 'dyn.test', 1);
     const [a] = names(o);

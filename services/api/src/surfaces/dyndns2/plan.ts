@@ -27,7 +27,16 @@ export interface RecordRow {
 
 export type WriteOp =
   /** make the records of (zone, name, type) without a host part exactly one, with this address */
-  | { kind: 'address'; zoneId: number; domainId: number; name: string; type: 'A' | 'AAAA'; ip: string }
+  | {
+      kind: 'address';
+      zoneId: number;
+      domainId: number;
+      name: string;
+      type: 'A' | 'AAAA';
+      ip: string;
+      /** ids of the records there when read (the batch re-checks; this only picks the cheapest statements) */
+      existing: number[];
+    }
   /** a prefix-based AAAA record gets new content (only while its host part is still `hostPart`) */
   | { kind: 'prefixRecord'; recordId: number; hostPart: string; content: string }
   /** the domain's stored LAN prefix */
@@ -76,7 +85,15 @@ export function planUpdate(
       (r) => r.zone_id === dom.zone_id && r.name === name && r.type === type && r.ipv6_host_part === null,
     );
     if (existing.length === 1 && existing[0]!.content === ip) return false;
-    ops.push({ kind: 'address', zoneId: dom.zone_id, domainId: dom.id, name, type, ip });
+    ops.push({
+      kind: 'address',
+      zoneId: dom.zone_id,
+      domainId: dom.id,
+      name,
+      type,
+      ip,
+      existing: existing.map((r) => r.id),
+    });
     lock.add(dom.id);
     const keep = existing.find((r) => r.content === ip) ?? existing[0];
     recs = recs.filter((r) => !existing.includes(r) || r === keep);

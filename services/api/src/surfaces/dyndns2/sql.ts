@@ -46,16 +46,25 @@ export function opStatements(op: WriteOp): string[] {
     case 'address': {
       const f = `zone_id = ${L(op.zoneId)} AND name = ${L(op.name)} AND type = ${L(op.type)} AND ipv6_host_part IS NULL`;
       const ip = L(op.ip);
+      // none there (or deleted meanwhile): create it
+      const insert =
+        `INSERT INTO records (zone_id, domain_id, name, type, content, ttl) ` +
+        `SELECT ${L(op.zoneId)}, ${L(op.domainId)}, ${L(op.name)}, ${L(op.type)}, ${ip}, ${RECORD_TTL} ` +
+        `WHERE NOT EXISTS (SELECT 1 FROM records WHERE ${f}) ON CONFLICT DO NOTHING`;
+      const ids = op.existing.filter((id) => id > 0);
+      if (ids.length === 0) return [insert];
+      if (ids.length === 1)
+        return [
+          `UPDATE records SET content = ${ip}, updated_at = now() WHERE id = ${L(ids[0]!)} AND ${f}`,
+          insert,
+        ];
       return [
         // keep one record (one that already has the address, else the oldest) and give it the address
         `UPDATE records SET content = ${ip}, updated_at = now() WHERE id = ` +
           `(SELECT id FROM records WHERE ${f} ORDER BY (content = ${ip}) DESC, id LIMIT 1) AND content <> ${ip}`,
         // drop the others
         `DELETE FROM records WHERE ${f} AND id <> (SELECT min(id) FROM records WHERE ${f} AND content = ${ip})`,
-        // none there: create it
-        `INSERT INTO records (zone_id, domain_id, name, type, content, ttl) ` +
-          `SELECT ${L(op.zoneId)}, ${L(op.domainId)}, ${L(op.name)}, ${L(op.type)}, ${ip}, ${RECORD_TTL} ` +
-          `WHERE NOT EXISTS (SELECT 1 FROM records WHERE ${f}) ON CONFLICT DO NOTHING`,
+        insert,
       ];
     }
     case 'prefixRecord':
