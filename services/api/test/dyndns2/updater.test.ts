@@ -640,8 +640,11 @@ describe('bad input changes nothing', () => {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
+      retryStrategy: () => null,
     });
     dead.on('error', () => undefined);
+    // fail the connection attempt up front: no connect or reconnect timer is left behind
+    await dead.connect().catch(() => undefined);
     h.deps.redis = dead;
     try {
       const r = await api()
