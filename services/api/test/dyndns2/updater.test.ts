@@ -570,6 +570,17 @@ describe('bad input changes nothing', () => {
     }
   });
 
+  test('control characters in a host name: notfqdn, logged without them', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const r = await api().get(
+      `/nic/update?hostname=a%00b.dyn.test,x%0a.dyn.test&myip=192.0.2.1&key=${o.acct.updateToken}`,
+    );
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('notfqdn\nnotfqdn\n');
+    const logs = await logsOf(h.t.db, o.acct.id);
+    expect(logs.map((l) => [l.hosts, l.result])).toEqual([['ab.dyn.test,x.dyn.test', 'notfqdn,notfqdn']]);
+  });
+
   test('overlong host lists: numhost', async () => {
     const o = await owner(h.t.db, 'dyn.test', 1);
     const long = Array.from({ length: 200 }, () => names(o)[0]).join(',');

@@ -59,7 +59,7 @@ interface LogEntry {
 
 const cap = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
 
-/** Drops control characters (a user agent is logged as text). */
+/** Drops control characters (user agents and host lists are logged as text; Postgres text has no NUL). */
 function stripControls(s: string): string {
   let out = '';
   for (const c of s) if (c.charCodeAt(0) >= 0x20 && c !== '\u007f') out += c;
@@ -89,7 +89,7 @@ export class UpdaterService {
     const ctx = {
       source,
       userAgent: typeof ua === 'string' ? cap(stripControls(ua), 200) : null,
-      hosts: cap(rawHosts.join(','), 1000),
+      hosts: cap(stripControls(rawHosts.join(',')), 1000),
     };
     const logRow = (e: LogEntry): LogRow => ({
       accountId: e.accountId,
@@ -304,7 +304,7 @@ export class UpdaterService {
         domainId: plan.firstDomainId ?? (p.kind === 'domain' ? p.domainId : null),
         result: results.map((r) => r.code).join(','),
         detail: details.join(' '),
-        hosts: cap(req.hosts.join(','), 1000),
+        hosts: cap(stripControls(req.hosts.join(',')), 1000),
       }),
       req.healthcheck && p.accountId !== null
         ? { accountId: p.accountId, tokenHash: hashToken(req.healthcheck) }
