@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
+import { createDb } from '@ddns/db';
 import { hashToken } from '@ddns/secrets';
 import { sharedZone } from '@ddns/testkit';
 import { createApp } from '../../src/app';
@@ -641,6 +642,23 @@ describe('bad input changes nothing', () => {
     expect(r.status).toBe(400);
     expect(looksLikeSuccess(r.text)).toBe(false);
     expect(await recordsAt(h.t.db, names(o)[0]!)).toEqual([]);
+  });
+
+  test('Postgres down: 911 (text) / 503 (JSON)', async () => {
+    const deadDb = createDb('postgres://postgres@127.0.0.1:1/none', { max: 1 });
+    try {
+      const app = createApp({ ...h.deps, db: deadDb });
+      const r = await request(app)
+        .get('/nic/update')
+        .query({ hostname: 'a.dyn.test,b.dyn.test', key: 'whatever' });
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('911\n911\n');
+      const j = await request(app).get('/update').query({ hostname: 'a.dyn.test', key: 'whatever' });
+      expect(j.status).toBe(503);
+      expect(j.body).toEqual({ status: '503 Service Unavailable', info: '911' });
+    } finally {
+      await deadDb.destroy();
+    }
   });
 
   test('Redis down: 911, nothing changes', async () => {
