@@ -645,7 +645,10 @@ describe('bad input changes nothing', () => {
   });
 
   test('Postgres down: 911 (text) / 503 (JSON)', async () => {
-    const deadDb = createDb('postgres://postgres@127.0.0.1:1/none', { max: 1 });
+    // a database that does not exist stands in for Postgres being unavailable
+    const u = new URL(process.env.TEST_DATABASE_URL!);
+    u.pathname = '/ddns_no_such_database';
+    const deadDb = createDb(u.toString(), { max: 1 });
     try {
       const app = createApp({ ...h.deps, db: deadDb });
       const r = await request(app)
