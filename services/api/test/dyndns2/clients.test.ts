@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,6 +62,11 @@ async function nextWindow(o: Owner): Promise<void> {
   }
 }
 
+/** The Debian binaries (absolute, in case /usr/sbin is not on PATH). */
+const bin = (name: string) => ['/usr/bin', '/usr/sbin'].map((d) => join(d, name)).find(existsSync) ?? name;
+const DDCLIENT = bin('ddclient');
+const INADYN = bin('inadyn');
+
 let seq = 0;
 function ddclientConf(opts: { login: string; password: string; ip: string; hosts: string[] }): {
   conf: string;
@@ -92,7 +97,7 @@ function ddclientConf(opts: { login: string; password: string; ip: string; hosts
 }
 
 const ddclient = (c: { conf: string; cache: string }, force: boolean) =>
-  run('ddclient', [
+  run(DDCLIENT, [
     '-daemon=0',
     '-foreground',
     '-verbose',
@@ -201,7 +206,7 @@ function inadynConf(opts: {
 }
 
 const inadyn = (c: { conf: string; cacheDir: string; pid: string }, force: boolean) =>
-  run('inadyn', [
+  run(INADYN, [
     '-1',
     '-n',
     '-l',

@@ -17,7 +17,10 @@ import {
   suffixes,
   targetName,
   type UpdateParse,
+  type UpdateRequest,
 } from '../../src/surfaces/dyndns2/parse';
+import { planUpdate } from '../../src/surfaces/dyndns2/plan';
+import { batch, pgLiteral } from '../../src/surfaces/dyndns2/sql';
 import { applyPrefix, formatPrefix, parsePrefix, prefixOf } from '../../src/surfaces/dyndns2/prefix';
 
 const basic = (user: string, pass: string): IncomingHttpHeaders => ({
@@ -341,5 +344,97 @@ describe('output modes and replies', () => {
   test('whatismyip', () => {
     expect(JSON.parse(formatIp('json', '192.0.2.1').body)).toEqual({ ip: '192.0.2.1' });
     expect(formatIp('text', '192.0.2.1').body).toBe('192.0.2.1\n');
+  });
+});
+
+describe('update plan and write batch', () => {
+  const dom = { id: 7, name: 'h.dyn.test', zone_id: 3, ipv6_prefix: null };
+  const rec = (id: number, name: string, type: string, content: string, hostPart: string | null = null) => ({
+    id,
+    zone_id: 3,
+    domain_id: 7,
+    name,
+    type,
+    content,
+    ipv6_host_part: hostPart,
+  });
+  const req = (over: Partial<UpdateRequest>): UpdateRequest => ({
+    hosts: ['h.dyn.test'],
+    onlyPrefix: false,
+    ...over,
+  });
+
+  test('nochg writes nothing; a change is one address op; unknown and invalid hosts', () => {
+    const same = planUpdate(req({ ipv4: '192.0.2.1' }), [dom], [rec(1, 'h.dyn.test', 'A', '192.0.2.1')]);
+    expect(same.results).toEqual([{ host: 'h.dyn.test', code: 'nochg', ips: ['192.0.2.1'] }]);
+    expect(same.ops).toEqual([]);
+    expect(same.lockDomainIds).toEqual([]);
+    const changed = planUpdate(
+      req({ hosts: ['h.dyn.test', 'x.other.test', 'bad_host'], ipv4: '192.0.2.2' }),
+      [dom],
+      [rec(1, 'h.dyn.test', 'A', '192.0.2.1')],
+    );
+    expect(changed.results.map((r) => r.code)).toEqual(['good', 'nohost', 'notfqdn']);
+    expect(changed.ops).toEqual([
+      {
+        kind: 'address',
+        zoneId: 3,
+        domainId: 7,
+        name: 'h.dyn.test',
+        type: 'A',
+        ip: '192.0.2.2',
+        existing: [1],
+      },
+    ]);
+    expect(changed.lockDomainIds).toEqual([7]);
+    expect(changed.firstDomainId).toBe(7);
+  });
+
+  test('a sub-name of a domain, praefix, CNAME', () => {
+    const sub = planUpdate(req({ hosts: ['www.h.dyn.test'], ipv6: '2001:DB8::1' }), [dom], []);
+    expect(sub.results[0]).toEqual({ host: 'www.h.dyn.test', code: 'good', ips: ['2001:db8::1'] });
+    expect(sub.ops[0]).toMatchObject({
+      name: 'www.h.dyn.test',
+      type: 'AAAA',
+      ip: '2001:db8::1',
+      existing: [],
+    });
+    const cname = planUpdate(
+      req({ praefix: 'www', ipv4: '192.0.2.1' }),
+      [dom],
+      [rec(5, 'www.h.dyn.test', 'CNAME', 'x.test')],
+    );
+    expect(cname.results[0]!.code).toBe('dnserr');
+    expect(cname.ops).toEqual([]);
+  });
+
+  test('prefix: the domain prefix and every record with a host part', () => {
+    const p = planUpdate(
+      req({ prefix: parsePrefix('2001:db8:5:6::/64')!, onlyPrefix: true }),
+      [dom],
+      [rec(1, 'nas.h.dyn.test', 'AAAA', '2001:db8::10', '::10'), rec(2, 'h.dyn.test', 'AAAA', '2001:db8::1')],
+    );
+    expect(p.results[0]).toEqual({ host: 'h.dyn.test', code: 'good', ips: ['2001:db8:5:6::/64'] });
+    expect(p.ops).toEqual([
+      { kind: 'domainPrefix', domainId: 7, prefix: '2001:db8:5:6::/64' },
+      { kind: 'prefixRecord', recordId: 1, hostPart: '::10', content: '2001:db8:5:6::10' },
+    ]);
+  });
+
+  test('literals are escaped as pg does; the batch locks, logs, then writes', () => {
+    expect(pgLiteral("it's")).toBe("'it''s'");
+    expect(pgLiteral('a\\b')).toBe(" E'a\\\\b'");
+    expect(pgLiteral(null)).toBe('NULL');
+    expect(pgLiteral(42)).toBe('42');
+    expect(() => pgLiteral('a\0b')).toThrow();
+    const ops = planUpdate(
+      req({ ipv4: '192.0.2.9' }),
+      [dom],
+      [rec(1, 'h.dyn.test', 'A', '1.1.1.1'), rec(2, 'h.dyn.test', 'A', '2.2.2.2')],
+    ).ops;
+    const b = batch([7], 'INSERT INTO update_log ...', ops).split(';\n');
+    expect(b[0]).toBe('SELECT id FROM domains WHERE id IN (7) ORDER BY id FOR UPDATE');
+    expect(b[1]).toBe('INSERT INTO update_log ...');
+    expect(b.slice(2).map((x) => x.split(' ')[0])).toEqual(['UPDATE', 'DELETE', 'INSERT']);
   });
 });

@@ -1,7 +1,9 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
+import { createDb } from '@ddns/db';
 import { hashToken } from '@ddns/secrets';
 import { sharedZone } from '@ddns/testkit';
+import { createApp } from '../../src/app';
 import { looksLikeSuccess } from '../../src/surfaces/dyndns2/format';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { logsOf, names, owner, recordsAt } from './support';
@@ -47,6 +49,20 @@ describe('updates and reply codes', () => {
     expect(logs[0]!.domain_id).not.toBeNull();
   });
 
+  test('a hostile user agent is stored verbatim (the writes inline their values as literals)', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const ua = `x'); DROP TABLE records; -- \\' \\\\ "ü" $1 $$ E'\\x41'`;
+    const r = await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.1', key: o.acct.updateToken })
+      .set('User-Agent', ua);
+    expect(r.text).toBe('good 192.0.2.1\n');
+    const logs = await logsOf(h.t.db, o.acct.id);
+    expect(logs[0]!.user_agent).toBe(ua);
+    expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.1']);
+  });
+
   test('a changed address updates the same record (its id is kept)', async () => {
     const o = await owner(h.t.db);
     const [a] = names(o);
@@ -66,6 +82,61 @@ describe('updates and reply codes', () => {
       .where('name', '=', a!)
       .execute();
     expect(after).toEqual([{ id: before.id, content: '192.0.2.2' }]);
+  });
+
+  test('several A records at the name: one is kept with the address, the rest removed', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const dom = await h.t.db
+      .selectFrom('domains')
+      .selectAll()
+      .where('name', '=', a!)
+      .executeTakeFirstOrThrow();
+    await h.t.db
+      .insertInto('records')
+      .values(
+        ['192.0.2.1', '192.0.2.2', '192.0.2.3'].map((content) => ({
+          zone_id: dom.zone_id,
+          domain_id: dom.id,
+          name: a!,
+          type: 'A' as const,
+          content,
+        })),
+      )
+      .execute();
+    const r = await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.2', key: o.acct.updateToken });
+    expect(r.text).toBe('good 192.0.2.2\n');
+    expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.2']);
+    const r2 = await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.2', key: o.acct.updateToken });
+    expect(r2.text).toBe('nochg 192.0.2.2\n');
+  });
+
+  test('concurrent updates of one host leave exactly one record', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const rs = await Promise.all(
+      ['192.0.2.101', '192.0.2.102', '192.0.2.103'].map((myip) =>
+        api().get('/nic/update').query({ hostname: a, myip, key: o.acct.updateToken }),
+      ),
+    );
+    for (const r of rs) expect(r.text).toMatch(/^good 192\.0\.2\.10[123]\n$/);
+    const recs = await recordsAt(h.t.db, a!);
+    expect(recs).toHaveLength(1);
+    expect(recs[0]).toMatch(/^A 192\.0\.2\.10[123]$/);
+  });
+
+  test('the same host twice in one request: good, then nochg', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const r = await api()
+      .get('/nic/update')
+      .query({ hostname: `${a},${a!.toUpperCase()}.`, myip: '192.0.2.111', key: o.acct.updateToken });
+    expect(r.text).toBe('good 192.0.2.111\nnochg 192.0.2.111\n');
+    expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.111']);
   });
 
   test('two hosts: two lines in request order; a foreign host is nohost', async () => {
@@ -136,6 +207,11 @@ describe('updates and reply codes', () => {
     );
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.31']);
     expect(await recordsAt(h.t.db, b!)).toEqual([]);
+    const logs = await logsOf(h.t.db, o.acct.id);
+    expect(logs.map((l) => [l.hosts, l.result])).toEqual([
+      [`${a},${b}`, 'good,nohost'],
+      [a, 'good'],
+    ]);
   });
 
   test('an account token with no host: its only domain, else notfqdn', async () => {
@@ -462,6 +538,20 @@ describe('output modes', () => {
     expect((await api().get('/tools/whatismyip')).body.ip).toBeDefined();
   });
 
+  test('TRUST_PROXY on: the forwarded address is the source address', async () => {
+    const app = createApp({ ...h.deps, config: { ...h.deps.config, TRUST_PROXY: 'true' } });
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const r = await request(app)
+      .get('/nic/update')
+      .query({ hostname: a, key: o.acct.updateToken })
+      .set('X-Forwarded-For', '203.0.113.99');
+    expect(r.text).toBe('good 203.0.113.99\n');
+    expect((await logsOf(h.t.db, o.acct.id))[0]!.source_ip).toBe('203.0.113.99');
+    const w = await request(app).get('/tools/whatismyip/').set('X-Forwarded-For', '2001:db8::99');
+    expect(w.body).toEqual({ ip: '2001:db8::99' });
+  });
+
   test('TRUST_PROXY off: X-Forwarded-For is ignored', async () => {
     const r = await api().get('/tools/whatismyip/').set('X-Forwarded-For', '203.0.113.99');
     expect(r.body.ip).not.toBe('203.0.113.99');
@@ -479,6 +569,17 @@ describe('bad input changes nothing', () => {
       expect(await recordsAt(h.t.db, a!)).toEqual([]);
       expect((await logsOf(h.t.db, o.acct.id)).map((l) => l.result)).toEqual(['badip']);
     }
+  });
+
+  test('control characters in a host name: notfqdn, logged without them', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const r = await api().get(
+      `/nic/update?hostname=a%00b.dyn.test,x%0a.dyn.test&myip=192.0.2.1&key=${o.acct.updateToken}`,
+    );
+    expect(r.status).toBe(200);
+    expect(r.text).toBe('notfqdn\nnotfqdn\n');
+    const logs = await logsOf(h.t.db, o.acct.id);
+    expect(logs.map((l) => [l.hosts, l.result])).toEqual([['ab.dyn.test,x.dyn.test', 'notfqdn,notfqdn']]);
   });
 
   test('overlong host lists: numhost', async () => {
@@ -543,6 +644,26 @@ describe('bad input changes nothing', () => {
     expect(await recordsAt(h.t.db, names(o)[0]!)).toEqual([]);
   });
 
+  test('Postgres down: 911 (text) / 503 (JSON)', async () => {
+    // a database that does not exist stands in for Postgres being unavailable
+    const u = new URL(process.env.TEST_DATABASE_URL!);
+    u.pathname = '/ddns_no_such_database';
+    const deadDb = createDb(u.toString(), { max: 1 });
+    try {
+      const app = createApp({ ...h.deps, db: deadDb });
+      const r = await request(app)
+        .get('/nic/update')
+        .query({ hostname: 'a.dyn.test,b.dyn.test', key: 'whatever' });
+      expect(r.status).toBe(200);
+      expect(r.text).toBe('911\n911\n');
+      const j = await request(app).get('/update').query({ hostname: 'a.dyn.test', key: 'whatever' });
+      expect(j.status).toBe(503);
+      expect(j.body).toEqual({ status: '503 Service Unavailable', info: '911' });
+    } finally {
+      await deadDb.destroy();
+    }
+  });
+
   test('Redis down: 911, nothing changes', async () => {
     const o = await owner(h.t.db, 'dyn.test', 2);
     const real = h.deps.redis;
@@ -551,8 +672,11 @@ describe('bad input changes nothing', () => {
       lazyConnect: true,
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,
+      retryStrategy: () => null,
     });
     dead.on('error', () => undefined);
+    // fail the connection attempt up front: no connect or reconnect timer is left behind
+    await dead.connect().catch(() => undefined);
     h.deps.redis = dead;
     try {
       const r = await api()

@@ -1,25 +1,26 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Database, Db } from '@ddns/db';
-import { canonicalIPv6, isHostname } from '@ddns/records';
-import { sql, type Kysely } from 'kysely';
+import type { Db } from '@ddns/db';
+import { canonicalIPv6 } from '@ddns/records';
+import { hashToken } from '@ddns/secrets';
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { clientIp } from '../../auth';
 import { CALL_LIMITS, LimitsUnavailableError, quotaFor, type RedisLimits } from '../../limits';
-import { formatRequestFailure, formatResults, type HostCode, type HostResult, type Reply } from './format';
-import { pingHealthCheck } from './healthcheck';
+import { formatRequestFailure, formatResults, type HostResult, type Reply } from './format';
 import {
   HOST_PARAMS,
   outputMode,
   parseCredentials,
   parseUpdate,
   stringValues,
-  suffixes,
   targetName,
   type Params,
   type UpdateRequest,
 } from './parse';
-import { applyPrefix, formatPrefix } from './prefix';
+import { candidateNames, planUpdate, type DomainRow, type RecordRow } from './plan';
+import { formatPrefix } from './prefix';
 import { authenticate, principalKey, quotaKey, type Principal } from './principal';
+import { batch, logStatement, type LogRow } from './sql';
 
 /** Failed authentications of one key before it is locked, and for how long (seconds). */
 export const FAIL_LIMIT = 5;
@@ -31,8 +32,6 @@ export const LOCK_SECONDS = 600;
  */
 export const NOCHG_LIMIT = 5;
 export const NOCHG_WINDOW = 3600;
-/** TTL of records the updater creates. */
-export const RECORD_TTL = 60;
 
 export interface UpdaterOptions {
   /** the per-key call limit and the nochg rule (off only for benchmarks); daily quotas and lockouts always apply */
@@ -54,26 +53,18 @@ interface LogEntry {
   domainId: number | null;
   result: string;
   detail?: string | null;
-}
-
-interface LockedDomain {
-  id: number;
-  name: string;
-  zone_id: number;
-  ipv6_prefix: string | null;
-}
-
-interface Rec {
-  id: number;
-  zone_id: number;
-  domain_id: number | null;
-  name: string;
-  type: string;
-  content: string;
-  ipv6_host_part: string | null;
+  /** the hosts updated, when they differ from the request's (none named: the default host) */
+  hosts?: string;
 }
 
 const cap = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
+
+/** Drops control characters (user agents and host lists are logged as text; Postgres text has no NUL). */
+function stripControls(s: string): string {
+  let out = '';
+  for (const c of s) if (c.charCodeAt(0) >= 0x20 && c !== '\u007f') out += c;
+  return out;
+}
 
 /**
  * The DynDNS2 update service: authentication, limits, the update itself (one transaction: records, domain
@@ -97,22 +88,20 @@ export class UpdaterService {
     );
     const ctx = {
       source,
-      userAgent: typeof ua === 'string' ? cap(ua, 200) : null,
-      hosts: cap(rawHosts.join(','), 1000),
+      userAgent: typeof ua === 'string' ? cap(stripControls(ua), 200) : null,
+      hosts: cap(stripControls(rawHosts.join(',')), 1000),
     };
-    const writeLog = async (db: Kysely<Database>, e: LogEntry) => {
-      await db
-        .insertInto('update_log')
-        .values({
-          account_id: e.accountId,
-          domain_id: e.domainId,
-          source_ip: ctx.source || null,
-          user_agent: ctx.userAgent,
-          hosts: ctx.hosts,
-          result: cap(e.result, 500),
-          detail: e.detail ? cap(e.detail, 500) : null,
-        })
-        .execute();
+    const logRow = (e: LogEntry): LogRow => ({
+      accountId: e.accountId,
+      domainId: e.domainId,
+      sourceIp: ctx.source || null,
+      userAgent: ctx.userAgent,
+      hosts: e.hosts ?? ctx.hosts,
+      result: cap(e.result, 500),
+      detail: e.detail ? cap(e.detail, 500) : null,
+    });
+    const writeLog = async (db: Db, e: LogEntry) => {
+      await sql.raw(logStatement(logRow(e))).execute(db);
     };
     const hostCount = Math.max(
       1,
@@ -136,10 +125,13 @@ export class UpdaterService {
         });
         return formatRequestFailure(mode, 'badauth');
       }
-      const locked = await limits.lockedFor(creds.key);
+      // token look-ups are cheap: run them beside the lockout check; a password (argon2) only when not locked
+      const [locked, found] = creds.login
+        ? [await limits.lockedFor(creds.key), undefined]
+        : await Promise.all([limits.lockedFor(creds.key), authenticate(this.db, creds)]);
       if (locked > 0) return formatRequestFailure(mode, 'abuse', { retryAfter: locked });
 
-      principal = await authenticate(this.db, creds);
+      principal = found ?? (creds.login ? await authenticate(this.db, creds) : undefined);
       if (!principal) {
         const lock = await limits.fail(creds.key, FAIL_LIMIT, LOCK_SECONDS);
         await writeLog(this.db, {
@@ -189,7 +181,7 @@ export class UpdaterService {
         }
         req.hosts = [fallback];
       }
-      const results = await this.db.transaction().execute((trx) => this.apply(trx, limits, p, req, writeLog));
+      const results = await this.update(limits, p, req, logRow);
       return formatResults(mode, results);
     } catch (err) {
       this.logger?.error({ err }, 'dyndns2 update failed');
@@ -217,210 +209,108 @@ export class UpdaterService {
     return rows.length === 1 ? rows[0]!.name : undefined;
   }
 
-  /** The update itself, inside one transaction. */
-  private async apply(
-    trx: Kysely<Database>,
+  /**
+   * The update: one read (the principal's domains among the candidate names, with their records), the pure
+   * decision (plan.ts), the nochg rule, then one write batch (sql.ts): domain locks, the update-log row (and
+   * health-check ping), the record and domain writes — one implicit transaction, committed at its end.
+   */
+  private async update(
     limits: RedisLimits,
     p: Principal,
     req: UpdateRequest,
-    writeLog: (db: Kysely<Database>, e: LogEntry) => Promise<void>,
+    logRow: (e: LogEntry) => LogRow,
   ): Promise<HostResult[]> {
-    const targets = req.hosts.map((host) => {
-      const name = targetName(host, req.praefix);
-      return { host, name, valid: isHostname(host) && name.length <= 253 };
-    });
-    const allSuffixes = [...new Set(targets.filter((t) => t.valid).flatMap((t) => suffixes(t.name)))];
-
-    // the domains this principal may update, locked so concurrent updates of one domain serialise
-    let domains: LockedDomain[] = [];
-    if (allSuffixes.length) {
-      let q = trx
-        .selectFrom('domains')
-        .select(['id', 'name', 'zone_id', 'ipv6_prefix'])
-        .where('name', 'in', allSuffixes);
-      q = p.kind === 'account' ? q.where('account_id', '=', p.accountId) : q.where('id', '=', p.domainId);
-      domains = await q.orderBy('id').forUpdate().execute();
-    }
-    const domainFor = (name: string): LockedDomain | undefined => {
-      let best: LockedDomain | undefined;
-      for (const d of domains)
-        if ((name === d.name || name.endsWith(`.${d.name}`)) && (!best || d.name.length > best.name.length))
-          best = d;
-      return best;
-    };
-    const matched = targets.map((t) => (t.valid ? domainFor(t.name) : undefined));
-    const names = [...new Set(targets.filter((_t, i) => matched[i]).map((t) => t.name))];
-    const zoneIds = [...new Set(matched.filter((d): d is LockedDomain => !!d).map((d) => d.zone_id))];
-    const domIds = [...new Set(matched.filter((d): d is LockedDomain => !!d).map((d) => d.id))];
-
-    let recs: Rec[] = [];
-    if (names.length) {
-      recs = await trx
-        .selectFrom('records')
-        .select(['id', 'zone_id', 'domain_id', 'name', 'type', 'content', 'ipv6_host_part'])
-        .where((eb) => {
-          const byName = eb.and([
-            eb('zone_id', 'in', zoneIds),
-            eb('name', 'in', names),
-            eb('type', 'in', ['A', 'AAAA', 'CNAME']),
-          ]);
-          if (!req.prefix) return byName;
-          return eb.or([
-            byName,
-            eb.and([
-              eb('domain_id', 'in', domIds),
-              eb('type', '=', 'AAAA'),
-              eb('ipv6_host_part', 'is not', null),
-            ]),
-          ]);
-        })
-        .orderBy('id')
-        .execute();
-    }
-
-    // Decide everything first, write last: the log row goes in before the record writes, so the zone row
-    // the change-feed trigger locks is held for as short a time as possible (one statement + COMMIT).
-    const writes: (() => Promise<unknown>)[] = [];
-    let placeholder = 0;
-
-    const upsert = (dom: LockedDomain, name: string, type: 'A' | 'AAAA', ip: string): boolean => {
-      const existing = recs.filter(
-        (r) => r.zone_id === dom.zone_id && r.name === name && r.type === type && r.ipv6_host_part === null,
-      );
-      const keep = existing.find((r) => r.content === ip) ?? existing[0];
-      const extra = existing.filter((r) => r !== keep);
-      if (extra.length) {
-        const ids = extra.map((r) => r.id);
-        writes.push(() => trx.deleteFrom('records').where('id', 'in', ids).execute());
-        recs = recs.filter((r) => !ids.includes(r.id));
-      }
-      if (!keep) {
-        writes.push(() =>
-          trx
-            .insertInto('records')
-            .values({ zone_id: dom.zone_id, domain_id: dom.id, name, type, content: ip, ttl: RECORD_TTL })
-            .onConflict((oc) => oc.doNothing())
-            .execute(),
-        );
-        placeholder -= 1; // not in the database yet; only compared against, never written by id
-        recs.push({
-          id: placeholder,
-          zone_id: dom.zone_id,
-          domain_id: dom.id,
-          name,
-          type,
-          content: ip,
-          ipv6_host_part: null,
+    const { targets, suffixes } = candidateNames(req);
+    const domains = new Map<number, DomainRow>();
+    const records = new Map<number, RecordRow>();
+    if (suffixes.length) {
+      let q = this.db
+        .selectFrom('domains as d')
+        .leftJoin('records as r', (join) =>
+          join.onRef('r.zone_id', '=', 'd.zone_id').on((eb) => {
+            const byName = eb.and([eb('r.name', 'in', targets), eb('r.type', 'in', ['A', 'AAAA', 'CNAME'])]);
+            if (!req.prefix) return byName;
+            const prefixBased = eb.and([
+              eb('r.domain_id', '=', eb.ref('d.id')),
+              eb('r.type', '=', 'AAAA'),
+              eb('r.ipv6_host_part', 'is not', null),
+            ]);
+            return eb.or([byName, prefixBased]);
+          }),
+        )
+        .select([
+          'd.id as d_id',
+          'd.name as d_name',
+          'd.zone_id as d_zone',
+          'd.ipv6_prefix as d_prefix',
+          'r.id as r_id',
+          'r.zone_id as r_zone',
+          'r.domain_id as r_domain',
+          'r.name as r_name',
+          'r.type as r_type',
+          'r.content as r_content',
+          'r.ipv6_host_part as r_host_part',
+        ])
+        .where('d.name', 'in', suffixes);
+      q = p.kind === 'account' ? q.where('d.account_id', '=', p.accountId) : q.where('d.id', '=', p.domainId);
+      for (const row of await q.execute()) {
+        domains.set(row.d_id, {
+          id: row.d_id,
+          name: row.d_name,
+          zone_id: row.d_zone,
+          ipv6_prefix: row.d_prefix,
         });
-        return true;
+        if (row.r_id !== null && !records.has(row.r_id))
+          records.set(row.r_id, {
+            id: row.r_id,
+            zone_id: row.r_zone!,
+            domain_id: row.r_domain,
+            name: row.r_name!,
+            type: row.r_type!,
+            content: row.r_content!,
+            ipv6_host_part: row.r_host_part,
+          });
       }
-      if (keep.content === ip) return extra.length > 0;
-      const id = keep.id;
-      writes.push(() =>
-        trx
-          .updateTable('records')
-          .set({ content: ip, updated_at: sql<Date>`now()` })
-          .where('id', '=', id)
-          .execute(),
-      );
-      keep.content = ip;
-      return true;
-    };
+    }
+    const plan = planUpdate(
+      req,
+      [...domains.values()],
+      [...records.values()].sort((a, b) => a.id - b.id),
+    );
 
-    const prefixDone = new Map<number, boolean>();
-    const applyDomainPrefix = (dom: LockedDomain): boolean => {
-      const prefix = req.prefix!;
-      const text = formatPrefix(prefix);
-      let changed = false;
-      if (dom.ipv6_prefix !== text) {
-        writes.push(() =>
-          trx
-            .updateTable('domains')
-            .set({ ipv6_prefix: text, updated_at: sql<Date>`now()` })
-            .where('id', '=', dom.id)
-            .execute(),
-        );
-        dom.ipv6_prefix = text;
-        changed = true;
-      }
-      for (const r of recs) {
-        if (r.domain_id !== dom.id || r.type !== 'AAAA' || r.ipv6_host_part === null || r.id < 0) continue;
-        const content = applyPrefix(prefix, r.ipv6_host_part);
-        if (!content || content === r.content) continue;
-        const id = r.id;
-        writes.push(() =>
-          trx
-            .updateTable('records')
-            .set({ content, updated_at: sql<Date>`now()` })
-            .where('id', '=', id)
-            .execute(),
-        );
-        r.content = content;
-        changed = true;
-      }
-      return changed;
-    };
-
-    const results: HostResult[] = [];
-    for (let i = 0; i < targets.length; i++) {
-      const t = targets[i]!;
-      const dom = matched[i];
-      if (!t.valid) {
-        results.push({ host: t.host, code: 'notfqdn', ips: [] });
-        continue;
-      }
-      if (!dom) {
-        results.push({ host: t.host, code: 'nohost', ips: [] });
-        continue;
-      }
-      const hasCname = recs.some((r) => r.zone_id === dom.zone_id && r.name === t.name && r.type === 'CNAME');
-      if (hasCname && !req.onlyPrefix) {
-        results.push({ host: t.host, code: 'dnserr', ips: [] });
-        continue;
-      }
-      let changed = false;
-      const ips: string[] = [];
-      if (req.ipv4) {
-        changed = upsert(dom, t.name, 'A', req.ipv4) || changed;
-        ips.push(req.ipv4);
-      }
-      if (req.ipv6) {
-        const v6 = canonicalIPv6(req.ipv6);
-        changed = upsert(dom, t.name, 'AAAA', v6) || changed;
-        ips.push(v6);
-      }
-      if (req.prefix) {
-        if (!prefixDone.has(dom.id)) prefixDone.set(dom.id, applyDomainPrefix(dom));
-        changed = prefixDone.get(dom.id)! || changed;
-        if (req.onlyPrefix) ips.push(formatPrefix(req.prefix));
-      }
-      let code: HostCode = changed ? 'good' : 'nochg';
-      if (this.opts.rateLimit) {
-        if (code === 'nochg') {
-          const r = await limits.hit(`nochg:${t.name}`, NOCHG_LIMIT, NOCHG_WINDOW);
-          if (!r.allowed) code = 'abuse';
-        } else {
-          await limits.reset(`nochg:${t.name}`);
+    const results = plan.results;
+    if (this.opts.rateLimit) {
+      for (const r of results) {
+        const key = `nochg:${targetName(r.host, req.praefix)}`;
+        if (r.code === 'nochg') {
+          const hit = await limits.hit(key, NOCHG_LIMIT, NOCHG_WINDOW);
+          if (!hit.allowed) {
+            r.code = 'abuse';
+            r.ips = [];
+          }
+        } else if (r.code === 'good') {
+          await limits.reset(key);
         }
       }
-      results.push({ host: t.host, code, ips: code === 'abuse' ? [] : ips });
     }
 
     const details: string[] = [];
     if (req.ipv4) details.push(`ipv4=${req.ipv4}`);
     if (req.ipv6) details.push(`ipv6=${canonicalIPv6(req.ipv6)}`);
     if (req.prefix) details.push(`prefix=${formatPrefix(req.prefix)}`);
-    if (req.healthcheck) {
-      const pinged = p.accountId !== null && (await pingHealthCheck(trx, p.accountId, req.healthcheck));
-      details.push(pinged ? 'healthcheck pinged' : 'healthcheck unknown');
-    }
-    await writeLog(trx, {
-      accountId: p.accountId,
-      domainId: matched.find((d) => d)?.id ?? (p.kind === 'domain' ? p.domainId : null),
-      result: results.map((r) => r.code).join(','),
-      detail: details.join(' '),
-    });
-    for (const write of writes) await write();
+    const log = logStatement(
+      logRow({
+        accountId: p.accountId,
+        domainId: plan.firstDomainId ?? (p.kind === 'domain' ? p.domainId : null),
+        result: results.map((r) => r.code).join(','),
+        detail: details.join(' '),
+        hosts: cap(stripControls(req.hosts.join(',')), 1000),
+      }),
+      req.healthcheck && p.accountId !== null
+        ? { accountId: p.accountId, tokenHash: hashToken(req.healthcheck) }
+        : undefined,
+    );
+    await sql.raw(batch(plan.lockDomainIds, log, plan.ops)).execute(this.db);
     return results;
   }
 }
