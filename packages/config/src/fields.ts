@@ -60,6 +60,10 @@ export const fields = {
       message: 'must be a comma-separated list of IP addresses (optionally with :port)',
     }),
   DNS_RRL: boolish.default('true'),
+  /** responses per second per client prefix when DNS_RRL is on */
+  DNS_RRL_RATE: z.coerce.number().int().min(1).max(1_000_000).default(50),
+  /** worker processes sharing the DNS sockets (node:cluster) */
+  DNS_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   TUNNEL_IPV4: ip(4).optional(),
   TUNNEL_IPV6: ip(6).optional(),
   SMTP_URL: url(['smtp:', 'smtps:'], 'SMTP').default('smtp://localhost:1025'),

@@ -98,3 +98,27 @@ test('a rolled-back write leaves no change and the feed moves past its hole', as
     await feed.stop();
   }
 });
+
+test('changing SOA fields bumps the serial and is logged; a serial bump alone is not a change', async () => {
+  const zone = await t.db
+    .selectFrom('zones')
+    .selectAll()
+    .where('name', '=', 'feed.test')
+    .executeTakeFirstOrThrow();
+  const before = await t.db.selectFrom('dns_changes').select('seq').execute();
+  await t.db.updateTable('zones').set({ minimum: 120 }).where('id', '=', zone.id).execute();
+  const after = await t.db
+    .selectFrom('zones')
+    .selectAll()
+    .where('id', '=', zone.id)
+    .executeTakeFirstOrThrow();
+  expect(BigInt(after.serial)).toBeGreaterThan(BigInt(zone.serial));
+  const logged = await t.db
+    .selectFrom('dns_changes')
+    .selectAll()
+    .where('source', '=', 'zones')
+    .orderBy('seq', 'desc')
+    .execute();
+  expect(logged[0]).toMatchObject({ zone_name: 'feed.test', op: 'UPDATE' });
+  expect((await t.db.selectFrom('dns_changes').select('seq').execute()).length).toBe(before.length + 1);
+});

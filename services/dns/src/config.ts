@@ -1,5 +1,5 @@
 import { pick } from '@ddns/config';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 export const dnsConfigSchema = pick(
   'DATABASE_URL',
@@ -11,12 +11,9 @@ export const dnsConfigSchema = pick(
   'TUNNEL_IPV4',
   'TUNNEL_IPV6',
   'LOG_LEVEL',
-).extend({
-  /** responses per second per client prefix when DNS_RRL is on */
-  DNS_RRL_RATE: z.coerce.number().int().min(1).max(1_000_000).default(50),
-  /** worker processes sharing the sockets (cluster); default 1 */
-  DNS_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
-});
+  'DNS_RRL_RATE',
+  'DNS_WORKERS',
+);
 export type DnsConfig = z.infer<typeof dnsConfigSchema>;
 
 /**
