@@ -92,8 +92,7 @@ export function queueDashboard(deps: ApiDeps): Router {
     });
     createBullBoard({
       queues,
-      // @bull-board/express pins its own patch release of @bull-board/api: same shape, separate declarations
-      serverAdapter: adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+      serverAdapter: adapter,
       options: { uiConfig: { boardTitle: 'ddns queues' } },
     });
     return adapter.getRouter() as Router;
