@@ -106,7 +106,10 @@ async function setup(url: string): Promise<{ token: string; domains: string[]; f
   }
 }
 
-/** The real API entry point (services/api/src/main.ts) in its own process, per-key call limit lifted. */
+/**
+ * The real API entry point (services/api/src/main.ts; BENCH_API_WORKERS replicas via api-cluster.ts, default
+ * 1) in processes of its own, per-key call limit lifted.
+ */
 async function startServer(url: string): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(
@@ -116,7 +119,7 @@ async function startServer(url: string): Promise<{ port: number; child: ChildPro
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
       '--import',
       'tsx',
-      join(__dirname, '../../services/api/src/main.ts'),
+      join(__dirname, 'api-cluster.ts'),
     ],
     {
       env: {
