@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { createDb } from '@ddns/db';
+import { sweepHealthChecks } from '@ddns/jobs';
 import { hashToken } from '@ddns/secrets';
 import { sharedZone } from '@ddns/testkit';
 import { createApp } from '../../src/app';
@@ -386,6 +387,39 @@ describe('updates and reply codes', () => {
       .where('name', '=', 'x')
       .executeTakeFirstOrThrow();
     expect(otherRow.state).toBe('new');
+  });
+
+  test('healthcheck: a down check stays down for the sweep, which then sends the one recovery e-mail', async () => {
+    const o = await owner(h.t.db);
+    const [a] = names(o);
+    const hc = await h.t.db
+      .insertInto('health_checks')
+      .values({
+        account_id: o.acct.id,
+        name: 'nas',
+        ping_token_hash: hashToken('hc-down-1'),
+        period_seconds: 60,
+        grace_seconds: 60,
+        state: 'down',
+        last_ping_at: new Date(Date.now() - 3600_000),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.62', healthcheck: 'hc-down-1', key: o.acct.updateToken });
+    const pinged = await h.t.db
+      .selectFrom('health_checks')
+      .selectAll()
+      .where('id', '=', hc.id)
+      .executeTakeFirstOrThrow();
+    expect(pinged.state).toBe('down');
+    expect(pinged.last_ping_at!.getTime()).toBeGreaterThan(Date.now() - 60_000);
+    expect(await sweepHealthChecks(h.t.db)).toEqual([{ checkId: hc.id, from: 'down', to: 'up' }]);
+    const mails = await h.t.db.selectFrom('outbox').select('payload').where('queue', '=', 'email').execute();
+    expect(
+      mails.filter((m) => (m.payload as { template: string }).template === 'healthcheck-up'),
+    ).toHaveLength(1);
   });
 });
 

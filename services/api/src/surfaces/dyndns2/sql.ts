@@ -90,7 +90,7 @@ export interface LogRow {
 }
 
 /**
- * The update-log row. With a health check: its ping (`last_ping_at = now()`, state up) in the same
+ * The update-log row. With a health check: its ping (`last_ping_at = now()`, new → up) in the same
  * statement, and the detail says whether a check of the account matched.
  */
 export function logStatement(row: LogRow, healthcheck?: { accountId: number; tokenHash: string }): string {
@@ -101,8 +101,11 @@ export function logStatement(row: LogRow, healthcheck?: { accountId: number; tok
   if (!healthcheck) return `INSERT INTO update_log (${cols}) VALUES (${vals}, ${L(row.detail)})`;
   const prefix = row.detail ? `${row.detail} ` : '';
   return (
-    `WITH hc AS (UPDATE health_checks SET last_ping_at = now(), state = 'up', ` +
-    `state_changed_at = CASE WHEN state <> 'up' THEN now() ELSE state_changed_at END ` +
+    // as recordHealthPing (@ddns/jobs): a new check becomes up; a down check stays down until the sweep
+    // sees this ping, moves it up and sends the one recovery e-mail
+    `WITH hc AS (UPDATE health_checks SET last_ping_at = now(), ` +
+    `state = CASE WHEN state = 'new' THEN 'up' ELSE state END, ` +
+    `state_changed_at = CASE WHEN state = 'new' THEN now() ELSE state_changed_at END ` +
     `WHERE ping_token_hash = ${L(healthcheck.tokenHash)} AND account_id = ${L(healthcheck.accountId)} RETURNING id) ` +
     `INSERT INTO update_log (${cols}) SELECT ${vals}, ` +
     `${L(prefix)} || CASE WHEN EXISTS (SELECT 1 FROM hc) THEN 'healthcheck pinged' ELSE 'healthcheck unknown' END`
