@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedZone } from '@ddns/testkit';
+import { digUntil, sharedZone, startDnsProcess, type DnsProcess } from '@ddns/testkit';
 import { RedisLimits } from '../../src/limits';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { logsOf, names, owner, recordsAt, type Owner } from './support';
@@ -18,16 +18,20 @@ let h: TestApp;
 let server: Server;
 let port: number;
 let dir: string;
+let dns: DnsProcess;
 
 beforeAll(async () => {
   h = await createTestApp();
   await sharedZone(h.t.db, 'dyn.test');
+  // the DNS service over the same database: what the clients set is what resolvers get
+  dns = await startDnsProcess(h.t.url);
   server = h.app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   port = (server.address() as AddressInfo).port;
   dir = mkdtempSync(join(tmpdir(), 'ddns-clients-'));
 });
 afterAll(async () => {
+  await dns?.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await h.close();
   rmSync(dir, { recursive: true, force: true });
@@ -124,6 +128,8 @@ describe('ddclient', () => {
     expect(first.out).not.toMatch(/FAILED/);
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 203.0.113.7']);
     expect(await recordsAt(h.t.db, b!)).toEqual(['A 203.0.113.7']);
+    for (const name of [a!, b!])
+      expect(await digUntil(dns.port, name, 'A', (x) => x.length > 0)).toEqual(['203.0.113.7']);
 
     await nextWindow(o);
     const second = await ddclient(c, true);
@@ -165,6 +171,7 @@ describe('ddclient', () => {
     const first = await ddclient(c, false);
     expect(first.out).toMatch(new RegExp(`SUCCESS: +updating ${a}: good: IP address set to 2001:db8:42::7`));
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 203.0.113.9', 'AAAA 2001:db8:42::7']);
+    expect(await digUntil(dns.port, a!, 'AAAA', (x) => x.length > 0)).toEqual(['2001:db8:42::7']);
     await nextWindow(o);
     const second = await ddclient(c, true);
     expect(second.out).toMatch(new RegExp(`updating ${a}: nochg`));
@@ -235,6 +242,8 @@ describe('inadyn (custom provider)', () => {
     expect(first.out).toMatch(/Successful/i);
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 203.0.113.30']);
     expect(await recordsAt(h.t.db, b!)).toEqual(['A 203.0.113.30']);
+    for (const name of [a!, b!])
+      expect(await digUntil(dns.port, name, 'A', (x) => x.length > 0)).toEqual(['203.0.113.30']);
 
     await nextWindow(o);
     const second = await inadyn(c, true);
@@ -274,6 +283,7 @@ describe('inadyn (custom provider)', () => {
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/Successful/i);
     expect(await recordsAt(h.t.db, a!)).toEqual(['AAAA 2001:db8:77::1']);
+    expect(await digUntil(dns.port, a!, 'AAAA', (x) => x.length > 0)).toEqual(['2001:db8:77::1']);
     await nextWindow(o);
     const second = await inadyn(c, true);
     expect(second.code).toBe(0);
