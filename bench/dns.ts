@@ -28,7 +28,7 @@ const N = Number(arg('names', '1000'));
 const DURATION = Number(arg('duration', '5'));
 const WORKERS = Number(arg('workers', '2'));
 const RATE = Number(arg('rate', '20000'));
-const PEERS = arg('peers', 'nsd,pdns').split(',').filter(Boolean);
+const PEERS = arg('peers', 'nsd,pdns,echo').split(',').filter(Boolean);
 const ZONE = 'bench.test';
 
 interface Row {
@@ -187,6 +187,20 @@ async function main(): Promise<void> {
       await waitForDns(pdnsPort, benchName(N - 1, ZONE));
       rows.push(await measure('pdns', pdnsPort, queries, `bind backend, ${WORKERS} receivers`));
       await pdns.stop();
+    }
+
+    if (PEERS.includes('echo')) {
+      // not a DNS server: the cost of Node's UDP I/O alone, the ceiling for any Node server here
+      const echoPort = await freePort();
+      const echo = start(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/node-echo.ts')], {
+        ...process.env,
+        ECHO_PORT: String(echoPort),
+        ECHO_WORKERS: String(WORKERS),
+      });
+      procs.push(echo);
+      await waitForDns(echoPort, ZONE, 30_000, { anyReply: true });
+      rows.push(await measure('echo', echoPort, queries, `bare Node dgram echo, ${WORKERS} workers`));
+      await echo.stop();
     }
   } finally {
     for (const p of procs) await p.stop();

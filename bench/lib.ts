@@ -145,7 +145,12 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
 }
 
 /** Resolves once `name` answers over UDP on the port (or rejects after the timeout). */
-export async function waitForDns(port: number, name: string, timeoutMs = 120_000): Promise<void> {
+export async function waitForDns(
+  port: number,
+  name: string,
+  timeoutMs = 120_000,
+  opts: { anyReply?: boolean } = {},
+): Promise<void> {
   const sock = dgram.createSocket('udp4');
   const q = Buffer.concat([
     Buffer.from([0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
@@ -158,7 +163,7 @@ export async function waitForDns(port: number, name: string, timeoutMs = 120_000
       const ok = await new Promise<boolean>((resolve) => {
         const onMessage = (m: Buffer) => {
           clearTimeout(t);
-          resolve((m.readUInt16BE(2) & 0xf) === 0 && m.readUInt16BE(6) > 0);
+          resolve(opts.anyReply === true || ((m.readUInt16BE(2) & 0xf) === 0 && m.readUInt16BE(6) > 0));
         };
         const t = setTimeout(() => {
           sock.off('message', onMessage);
