@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { TEMPLATE_ENV } from './state';
 
@@ -18,6 +19,20 @@ export default async function globalTeardown(): Promise<void> {
     );
     for (const r of left.rows) await admin.query(`DROP DATABASE IF EXISTS ${r.datname} WITH (FORCE)`);
     await admin.end();
+  }
+  // every key this run wrote (rate limits, queues) lives under its prefix
+  if (template && process.env.TEST_REDIS_URL) {
+    const redis = new Redis(process.env.TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    try {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `test:${template}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+    } finally {
+      redis.disconnect();
+    }
   }
   const g = globalThis as Record<string, unknown>;
   await (g.__ddnsRedis as Stoppable | undefined)?.stop();

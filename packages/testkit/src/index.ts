@@ -62,7 +62,12 @@ export function testRedisUrl(): string {
 
 /** A unique key prefix, so test files never see each other's keys or queues. */
 export function testRedisPrefix(label = 't'): string {
-  return `test:${label}:${randomBytes(5).toString('hex')}`;
+  return `${runRedisPrefix()}:${label}:${randomBytes(5).toString('hex')}`;
+}
+
+/** The prefix every key of this jest run starts with: globalTeardown deletes them all. */
+export function runRedisPrefix(): string {
+  return `test:${process.env[TEMPLATE_ENV] ?? 'run'}`;
 }
 
 /** A complete, valid environment for a service under test. */
