@@ -235,6 +235,15 @@ export interface CertificatesTable {
   created_at: DefaultTimestamp;
 }
 
+/** ACME accounts of the mailer, one per directory (CAs limit how many a client may register). */
+export interface AcmeAccountsTable {
+  directory_url: string;
+  /** the account's private key (PEM), encrypted with SECRETS_KEY */
+  key_enc: string;
+  account_url: string;
+  created_at: DefaultTimestamp;
+}
+
 export interface Database {
   accounts: AccountsTable;
   zones: ZonesTable;
@@ -250,6 +259,7 @@ export interface Database {
   mailboxes: MailboxesTable;
   dkim_keys: DkimKeysTable;
   certificates: CertificatesTable;
+  acme_accounts: AcmeAccountsTable;
 }
 
 export type Account = Selectable<AccountsTable>;

@@ -10,6 +10,7 @@ import {
   RENEW_SWEEP,
   type CertificatesDeps,
   type CertificatesJobData,
+  clearAcmeAccountCache,
 } from '../src/queues/certificates';
 import { startPebble, type Pebble } from '@ddns/testkit';
 
@@ -119,6 +120,20 @@ test('issue again replaces the stored certificate (renewal)', async () => {
   expect(after).toHaveLength(1);
   expect(after[0]!.id).toBe(before.id);
   expect(after[0]!.cert_pem).not.toBe(before.cert_pem);
+});
+
+test('the ACME account is kept (key encrypted) and reused by a fresh process instead of registering again', async () => {
+  const stored = await t.db.selectFrom('acme_accounts').selectAll().execute();
+  expect(stored).toHaveLength(1);
+  expect(stored[0]!.directory_url).toBe(pebble.directoryUrl);
+  expect(stored[0]!.key_enc).not.toMatch(/PRIVATE KEY/);
+  expect(decryptSecret(stored[0]!.key_enc, SECRETS_KEY)).toMatch(/BEGIN (EC )?PRIVATE KEY/);
+  clearAcmeAccountCache(); // as after a restart
+  await certificatesProcessor(deps())(
+    job('issue', { hostname: 'mail.certs.test', accountId, mailDomainId: null }),
+  );
+  const after = await t.db.selectFrom('acme_accounts').selectAll().execute();
+  expect(after).toEqual(stored);
 });
 
 test('a host outside our zones fails for good, storing nothing', async () => {

@@ -6,7 +6,7 @@ import * as acme from 'acme-client';
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Db } from '@ddns/db';
 import { enqueueInOutbox, QUEUES, type CertificateJob } from '@ddns/jobs';
-import { encryptSecret } from '@ddns/secrets';
+import { decryptSecret, encryptSecret } from '@ddns/secrets';
 import type { Logger } from 'pino';
 import type { QueueContext, QueueDefinition } from './types';
 
@@ -64,9 +64,9 @@ function trustCa(caFile: string | undefined): void {
 }
 
 /**
- * One ACME account per directory for the life of the process: CAs limit new registrations (Let's Encrypt:
- * 10 per IP per 3 hours). A failed issuance forgets it, so a retry registers afresh (the CA may have
- * forgotten us, e.g. a restarted pebble).
+ * One ACME account per directory, kept in `acme_accounts` (key encrypted with SECRETS_KEY) so restarts and
+ * replicas reuse it: CAs limit new registrations (Let's Encrypt: 10 per IP per 3 hours). When the CA no
+ * longer knows the account (e.g. a restarted pebble), `forgetAcmeAccount` drops it and a retry registers afresh.
  */
 interface AcmeAccount {
   key: Buffer;
@@ -74,24 +74,59 @@ interface AcmeAccount {
 }
 const accounts = new Map<string, Promise<AcmeAccount>>();
 
+async function loadOrRegister(deps: CertificatesDeps): Promise<AcmeAccount> {
+  const stored = await deps.db
+    .selectFrom('acme_accounts')
+    .selectAll()
+    .where('directory_url', '=', deps.directoryUrl)
+    .executeTakeFirst();
+  if (stored)
+    return { key: Buffer.from(decryptSecret(stored.key_enc, deps.secretsKey)), url: stored.account_url };
+  const key = await acme.crypto.createPrivateEcdsaKey('P-256');
+  const c = new acme.Client({ directoryUrl: deps.directoryUrl, accountKey: key });
+  await c.createAccount({
+    termsOfServiceAgreed: true,
+    ...(deps.contactEmail ? { contact: [`mailto:${deps.contactEmail}`] } : {}),
+  });
+  const url = c.getAccountUrl();
+  await deps.db
+    .insertInto('acme_accounts')
+    .values({
+      directory_url: deps.directoryUrl,
+      key_enc: encryptSecret(key.toString(), deps.secretsKey),
+      account_url: url,
+    })
+    .onConflict((oc) =>
+      oc.column('directory_url').doUpdateSet({
+        key_enc: (eb) => eb.ref('excluded.key_enc'),
+        account_url: (eb) => eb.ref('excluded.account_url'),
+      }),
+    )
+    .execute();
+  return { key, url };
+}
+
 function acmeClient(deps: CertificatesDeps): Promise<acme.Client> {
   let account = accounts.get(deps.directoryUrl);
   if (!account) {
-    account = (async () => {
-      const key = await acme.crypto.createPrivateEcdsaKey('P-256');
-      const c = new acme.Client({ directoryUrl: deps.directoryUrl, accountKey: key });
-      await c.createAccount({
-        termsOfServiceAgreed: true,
-        ...(deps.contactEmail ? { contact: [`mailto:${deps.contactEmail}`] } : {}),
-      });
-      return { key, url: c.getAccountUrl() };
-    })();
+    account = loadOrRegister(deps);
     accounts.set(deps.directoryUrl, account);
     account.catch(() => accounts.delete(deps.directoryUrl));
   }
   return account.then(
     (a) => new acme.Client({ directoryUrl: deps.directoryUrl, accountKey: a.key, accountUrl: a.url }),
   );
+}
+
+/** Forgets the account of a directory, in memory and in the database. */
+export async function forgetAcmeAccount(deps: Pick<CertificatesDeps, 'db' | 'directoryUrl'>): Promise<void> {
+  accounts.delete(deps.directoryUrl);
+  await deps.db.deleteFrom('acme_accounts').where('directory_url', '=', deps.directoryUrl).execute();
+}
+
+/** Drops the in-memory copies only (tests: a fresh process). */
+export function clearAcmeAccountCache(): void {
+  accounts.clear();
 }
 
 const defaultWait = () => new Promise<void>((r) => setTimeout(r, 2000));
@@ -143,7 +178,7 @@ export async function issueCertificate(deps: CertificatesDeps, data: Certificate
     return await issueWith(deps, client, data);
   } catch (err) {
     // the CA no longer knows our account (e.g. it was restarted): register again on the retry
-    if (/account/i.test((err as Error).message)) accounts.delete(deps.directoryUrl);
+    if (/account/i.test((err as Error).message)) await forgetAcmeAccount(deps);
     throw err;
   }
 }
