@@ -73,6 +73,13 @@ export const fields = {
     'https://acme-staging-v02.api.letsencrypt.org/directory',
   ),
   ACME_CA_FILE: optionalString,
+  /** our DNS service as host:port: the mailer waits until it answers a challenge TXT before asking the CA */
+  ACME_DNS_SERVER: optionalString.refine(
+    (v) => v === undefined || /^(\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$/.test(v),
+    {
+      message: 'must be host:port (e.g. dns:53 or 127.0.0.1:1053)',
+    },
+  ),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
   SECRETS_KEY: z.string().min(16, 'must be at least 16 characters'),
   TLS_CERT_FILE: optionalString,

@@ -60,3 +60,13 @@ test.each(['api', 'dns', 'mailer'])(
     expect(lines.every((l) => l.startsWith('config: '))).toBe(true);
   },
 );
+
+test('ACME_DNS_SERVER is host:port', () => {
+  expect(parseConfig(pick('ACME_DNS_SERVER'), { ACME_DNS_SERVER: 'dns:5353' })).toEqual({
+    ACME_DNS_SERVER: 'dns:5353',
+  });
+  expect(parseConfig(pick('ACME_DNS_SERVER'), {})).toEqual({ ACME_DNS_SERVER: undefined });
+  expect(() => parseConfig(pick('ACME_DNS_SERVER'), { ACME_DNS_SERVER: 'dns' })).toThrow(
+    'config: ACME_DNS_SERVER must be host:port (e.g. dns:53 or 127.0.0.1:1053) (got "dns")',
+  );
+});

@@ -9,6 +9,7 @@ export const mailerConfigSchema = pick(
   'MAIL_FROM',
   'ACME_DIRECTORY_URL',
   'ACME_CA_FILE',
+  'ACME_DNS_SERVER',
   'SECRETS_KEY',
   'GATEWAY_EXPIRY_DAYS',
   'LOG_LEVEL',

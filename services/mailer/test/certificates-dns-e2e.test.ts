@@ -8,7 +8,6 @@ import { account, testEnv, testRedisPrefix } from '@ddns/testkit';
 import { createTestApp, type TestApp } from '../../api/test/support/test-app';
 import { startDnsServer, type DnsServer } from '../../dns/src/server';
 import { mailerConfigSchema } from '../src/config';
-import { txtWaiter } from '../src/queues/certificates';
 import { startMailer, type RunningMailer } from '../src/worker';
 import { startPebble, type Pebble } from '@ddns/testkit';
 
@@ -45,12 +44,12 @@ beforeAll(async () => {
         DATABASE_URL: h.t.url,
         ACME_DIRECTORY_URL: pebble.directoryUrl,
         ACME_CA_FILE: pebble.caFile,
+        ACME_DNS_SERVER: dnsServer,
       }),
     ),
     db: h.t.db,
     logger: pino({ level: 'silent' }),
     prefix: testRedisPrefix('mailer'),
-    certificates: { waitForDns: txtWaiter(dnsServer) },
   });
   const a = await account(h.t.db);
   const login = await request(h.app)

@@ -310,6 +310,8 @@ export function certificatesQueue(ctx: QueueContext): QueueDefinition {
     directoryUrl: ctx.config.ACME_DIRECTORY_URL,
     caFile: ctx.config.ACME_CA_FILE,
     logger: ctx.logger,
+    // wait for our DNS to answer the challenge when we know where it is; else a fixed pause
+    waitForDns: ctx.config.ACME_DNS_SERVER ? txtWaiter(ctx.config.ACME_DNS_SERVER) : undefined,
     ...ctx.certificates,
   };
   return {
