@@ -44,14 +44,29 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function lego(env: Record<string, string>, args: string[]): Promise<{ code: number; out: string }> {
+/** Runs Debian's lego with the httpreq provider against the ddns API, as `who`, for `domains`. */
+function lego(
+  who: { email: string; apiKey: string },
+  path: string,
+  domains: string[],
+): Promise<{ code: number; out: string }> {
+  const port = (http.address() as AddressInfo).port;
+  const env = {
+    PATH: process.env.PATH,
+    HTTPREQ_ENDPOINT: `http://127.0.0.1:${port}/acme/httpreq`,
+    HTTPREQ_USERNAME: who.email,
+    HTTPREQ_PASSWORD: who.apiKey,
+    LEGO_CA_CERTIFICATES: pebble.caFile,
+  };
+  const args = [
+    ...['--server', pebble.directoryUrl, '--email', who.email, '--accept-tos', '--path', path],
+    ...['--dns', 'httpreq', '--dns.resolvers', `127.0.0.1:${dnsPort}`, '--dns.disable-cp'],
+    ...domains.flatMap((d) => ['--domains', d]),
+    'run',
+  ];
   return new Promise((resolve) => {
-    execFile(
-      'lego',
-      args,
-      { env: { PATH: process.env.PATH, ...env }, timeout: 90_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    execFile('lego', args, { env, timeout: 90_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
   });
 }
@@ -59,34 +74,7 @@ function lego(env: Record<string, string>, args: string[]): Promise<{ code: numb
 test('lego --dns httpreq gets a certificate for name.zone and *.name.zone through ddns', async () => {
   const owner = await account(h.t.db);
   await addDomain(h.t.db, { name: 'home.dyn.test', accountEmail: owner.email });
-  const port = (http.address() as AddressInfo).port;
-  const r = await lego(
-    {
-      HTTPREQ_ENDPOINT: `http://127.0.0.1:${port}/acme/httpreq`,
-      HTTPREQ_USERNAME: owner.email,
-      HTTPREQ_PASSWORD: owner.apiKey,
-      LEGO_CA_CERTIFICATES: pebble.caFile,
-    },
-    [
-      '--server',
-      pebble.directoryUrl,
-      '--email',
-      owner.email,
-      '--accept-tos',
-      '--path',
-      dir,
-      '--dns',
-      'httpreq',
-      '--dns.resolvers',
-      `127.0.0.1:${dnsPort}`,
-      '--dns.disable-cp',
-      '--domains',
-      'home.dyn.test',
-      '--domains',
-      '*.home.dyn.test',
-      'run',
-    ],
-  );
+  const r = await lego(owner, dir, ['home.dyn.test', '*.home.dyn.test']);
   expect({ code: r.code, out: r.code === 0 ? '' : r.out }).toEqual({ code: 0, out: '' });
 
   const cert = new X509Certificate(readFileSync(join(dir, 'certificates', 'home.dyn.test.crt')));
@@ -106,32 +94,7 @@ test('lego is refused for a name the account does not own, and nothing is writte
   const owner = await account(h.t.db);
   const other = await account(h.t.db);
   await addDomain(h.t.db, { name: 'theirs.dyn.test', accountEmail: other.email });
-  const port = (http.address() as AddressInfo).port;
-  const r = await lego(
-    {
-      HTTPREQ_ENDPOINT: `http://127.0.0.1:${port}/acme/httpreq`,
-      HTTPREQ_USERNAME: owner.email,
-      HTTPREQ_PASSWORD: owner.apiKey,
-      LEGO_CA_CERTIFICATES: pebble.caFile,
-    },
-    [
-      '--server',
-      pebble.directoryUrl,
-      '--email',
-      owner.email,
-      '--accept-tos',
-      '--path',
-      join(dir, 'refused'),
-      '--dns',
-      'httpreq',
-      '--dns.resolvers',
-      `127.0.0.1:${dnsPort}`,
-      '--dns.disable-cp',
-      '--domains',
-      'theirs.dyn.test',
-      'run',
-    ],
-  );
+  const r = await lego(owner, join(dir, 'refused'), ['theirs.dyn.test']);
   expect(r.code).not.toBe(0);
   const txt = await h.t.db
     .selectFrom('records')
