@@ -1,5 +1,5 @@
 import { addZone, createAccount, type CreatedAccount } from '@ddns/cli';
-import type { Db, Zone } from '@ddns/db';
+import type { Db, RecordType, Zone } from '@ddns/db';
 
 let n = 0;
 
@@ -20,4 +20,23 @@ export function account(
     admin: over.admin,
     class: over.class,
   });
+}
+
+/** Writes a record of an existing domain straight into the database (setting up a state the API refuses). */
+export async function domainRecord(
+  db: Db,
+  domainName: string,
+  rec: { name: string; type: RecordType; content: string },
+): Promise<number> {
+  const d = await db
+    .selectFrom('domains')
+    .select(['id', 'zone_id'])
+    .where('name', '=', domainName)
+    .executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('records')
+    .values({ zone_id: d.zone_id, domain_id: d.id, ...rec })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
 }

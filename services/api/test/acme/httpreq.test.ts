@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { Redis } from 'ioredis';
 import { addDomain, type CreatedAccount } from '@ddns/cli';
-import { sharedZone } from '@ddns/testkit';
+import { domainRecord, sharedZone } from '@ddns/testkit';
 import { apiAccount, basic, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -118,28 +118,11 @@ describe('ownership and validation', () => {
     const res = await post('present', { fqdn: '_acme-challenge.bravo.dyn.test.', value: V1 });
     expect(res.status).toBe(403);
     expect(await txt('_acme-challenge.bravo.dyn.test')).toEqual([]);
-    await h.t.db
-      .insertInto('records')
-      .values({
-        zone_id: (
-          await h.t.db
-            .selectFrom('zones')
-            .select('id')
-            .where('name', '=', 'dyn.test')
-            .executeTakeFirstOrThrow()
-        ).id,
-        domain_id: (
-          await h.t.db
-            .selectFrom('domains')
-            .select('id')
-            .where('name', '=', 'bravo.dyn.test')
-            .executeTakeFirstOrThrow()
-        ).id,
-        name: '_acme-challenge.bravo.dyn.test',
-        type: 'TXT',
-        content: V2,
-      })
-      .execute();
+    await domainRecord(h.t.db, 'bravo.dyn.test', {
+      name: '_acme-challenge.bravo.dyn.test',
+      type: 'TXT',
+      content: V2,
+    });
     expect((await post('cleanup', { fqdn: '_acme-challenge.bravo.dyn.test.', value: V2 })).status).toBe(403);
     expect(await txt('_acme-challenge.bravo.dyn.test')).toEqual([V2]);
   });

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { Redis } from 'ioredis';
 import { addDomain, type CreatedAccount } from '@ddns/cli';
 import { hashToken } from '@ddns/secrets';
-import { sharedZone } from '@ddns/testkit';
+import { domainRecord, sharedZone } from '@ddns/testkit';
 import { apiAccount, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -365,30 +365,12 @@ describe('PUT /user/record/<id>', () => {
   });
 
   test('a duplicate of another record at the same name is 400', async () => {
-    const dup = await h.t.db
-      .insertInto('records')
-      .values({
-        zone_id: (
-          await h.t.db
-            .selectFrom('zones')
-            .select('id')
-            .where('name', '=', 'dyn.test')
-            .executeTakeFirstOrThrow()
-        ).id,
-        domain_id: (
-          await h.t.db
-            .selectFrom('domains')
-            .select('id')
-            .where('name', '=', 'alpha.dyn.test')
-            .executeTakeFirstOrThrow()
-        ).id,
-        name: 'alpha.dyn.test',
-        type: 'A',
-        content: '198.51.100.1',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const res = await put(dup.id, { content: '203.0.113.5' });
+    const dup = await domainRecord(h.t.db, 'alpha.dyn.test', {
+      name: 'alpha.dyn.test',
+      type: 'A',
+      content: '198.51.100.1',
+    });
+    const res = await put(dup, { content: '203.0.113.5' });
     expect(res.status).toBe(400);
     expect(res.body.content[0]).toMatch(/already/);
   });
