@@ -41,6 +41,14 @@ export interface AccountsTable {
 
 export type ZoneKind = 'shared' | 'hosted';
 
+/**
+ * Whether our DNS answers for a zone. `active`: answered (shared zones always are). `pending`: a user's own
+ * domain whose control is not proven yet; `suspended`: its proof went away at a re-check. Pending and
+ * suspended zones are not served at all (REFUSED), so nobody can take over a name by claiming it here.
+ */
+export type ZoneStatus = 'active' | 'pending' | 'suspended';
+export const ZONE_STATUSES: readonly ZoneStatus[] = ['active', 'pending', 'suspended'];
+
 export interface ZonesTable {
   id: Generated<number>;
   name: string;
@@ -61,6 +69,17 @@ export interface ZonesTable {
   minimum: Generated<number>;
   /** TTL of SOA and apex NS */
   ttl: Generated<number>;
+  /** see ZoneStatus; a change is a change of the zone for the DNS feed (the DNS loads or drops it) */
+  status: ColumnType<ZoneStatus, ZoneStatus | undefined, ZoneStatus>;
+  /**
+   * hosted zones: the value a TXT record at `_ddns-challenge.<zone>` must hold to prove control (shown to the
+   * user; public by design, it proves nothing once it is in the zone's own DNS)
+   */
+  challenge_token: string | null;
+  status_changed_at: NullableTimestamp;
+  /** hosted zones: when control was last checked, and what the check found (one line, for the owner) */
+  checked_at: NullableTimestamp;
+  check_result: string | null;
   created_at: DefaultTimestamp;
 }
 

@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001_initial';
 import * as m0002 from './0002_soa_serial_and_indexes';
 import * as m0003 from './0003_acme_accounts';
+import * as m0004 from './0004_zone_ownership';
 
 /** Static list, so migrations work the same from source, from a bundle and inside jest. */
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_soa_serial_and_indexes': m0002,
   '0003_acme_accounts': m0003,
+  '0004_zone_ownership': m0004,
 };
 
 export const migrationProvider: MigrationProvider = {

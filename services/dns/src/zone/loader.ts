@@ -39,6 +39,8 @@ interface DomainDbRow {
 
 const ZONE_COLS =
   'id, name, serial::text AS serial, primary_ns, hostmaster, refresh, retry, expire, minimum, ttl';
+/** Only active zones are served: a pending or suspended one (ownership not proven) is as if absent: REFUSED. */
+const SERVED = "status = 'active'";
 const RECORD_COLS = 'zone_id, name, type, content, ttl';
 const DOMAIN_COLS = 'zone_id, name, mode, last_ping_ip4, last_ping_ip6';
 
@@ -106,7 +108,7 @@ export async function loadStore(
   return inSnapshot(pool, async (c) => {
     const seqRow = await c.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM dns_changes');
     const seq = BigInt(seqRow.rows[0]?.seq ?? '0');
-    const zones = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones`);
+    const zones = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE ${SERVED}`);
     const domains = await c.query<DomainDbRow>(`SELECT ${DOMAIN_COLS} FROM domains WHERE mode IS NOT NULL`);
     const store = new ZoneStore(tunnel);
     const byId = new Map<number, Zone>();
@@ -182,7 +184,7 @@ export async function applyChanges(
   }>(
     `WITH pairs AS (SELECT * FROM unnest($2::int[], $3::text[]) AS p(zone_id, name))
      SELECT
-       (SELECT coalesce(json_agg(z), '[]') FROM (SELECT ${ZONE_COLS} FROM zones WHERE id = ANY($1::int[])) z) AS zones,
+       (SELECT coalesce(json_agg(z), '[]') FROM (SELECT ${ZONE_COLS} FROM zones WHERE id = ANY($1::int[]) AND ${SERVED}) z) AS zones,
        (SELECT coalesce(json_agg(r), '[]') FROM (SELECT ${RECORD_COLS} FROM records
           WHERE (zone_id, name) IN (SELECT zone_id, name FROM pairs)) r) AS records,
        (SELECT coalesce(json_agg(d), '[]') FROM (SELECT ${DOMAIN_COLS} FROM domains
@@ -228,7 +230,7 @@ export async function applyChanges(
 /** (Re)loads one whole zone in a snapshot and puts it in the store; null if it is gone. */
 async function loadZone(pool: Pool, id: number, store: ZoneStore): Promise<Zone | null> {
   return inSnapshot(pool, async (c) => {
-    const row = (await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = $1`, [id])).rows[0];
+    const row = (await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = $1 AND ${SERVED}`, [id])).rows[0];
     if (!row) {
       store.remove(id);
       return null;
