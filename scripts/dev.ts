@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SMTPServer } from 'smtp-server';
-import { addZone, createAccount } from '@ddns/cli';
+import { addZone, createAccount } from '@ddns/registry';
 import { createDb, migrateToLatest } from '@ddns/db';
 import { MissingRedisError, startEmbeddedPostgres, startRedisServer } from '@ddns/local-services';
 

@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { addDomain, addZone, createAccount } from '@ddns/cli';
+import { addDomain, addZone, createAccount } from '@ddns/registry';
 import { createDb, migrateToLatest, sql } from '@ddns/db';
 
 const ADMIN_URL =

@@ -1,4 +1,2 @@
-export * from './ops/zones';
-export * from './ops/accounts';
-export * from './ops/domains';
 export { runCli } from './run';
+export type { CliIo, CommandContext, CommandGroup } from './command';

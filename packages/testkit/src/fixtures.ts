@@ -1,4 +1,4 @@
-import { addZone, createAccount, type CreatedAccount } from '@ddns/cli';
+import { addZone, createAccount, type CreatedAccount } from '@ddns/registry';
 import type { Db, RecordType, Zone } from '@ddns/db';
 
 let n = 0;

@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { UnrecoverableError, type Job } from 'bullmq';
 import pino from 'pino';
-import { addZone } from '@ddns/cli';
+import { addZone } from '@ddns/registry';
 import { freePort } from '@ddns/local-services';
 import { decryptSecret } from '@ddns/secrets';
 import { account, createTestDatabase, type TestDatabase } from '@ddns/testkit';

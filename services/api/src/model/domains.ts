@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { addDomain, OpError, type NameServer } from '@ddns/cli';
+import { addDomain, OpError, type NameServer } from '@ddns/registry';
 import type { Db, DnsRecord, Domain } from '@ddns/db';
 import { canonicalIPv6, findZone, isHostname, isInZone, isReservedLabel, normalizeName } from '@ddns/records';
 import { forbidden, invalid } from './errors';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import type { CreatedAccount } from '@ddns/cli';
+import type { CreatedAccount } from '@ddns/registry';
 import { sharedZone } from '@ddns/testkit';
 import { apiAccount, basic, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { addDomain, addZone, type CreatedAccount } from '@ddns/cli';
+import { addDomain, addZone, type CreatedAccount } from '@ddns/registry';
 import { sharedZone } from '@ddns/testkit';
 import { apiAccount, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import type { CreatedAccount } from '@ddns/cli';
+import type { CreatedAccount } from '@ddns/registry';
 import { healthTransition, recordHealthPing, sweepHealthChecks } from '@ddns/jobs';
 import { apiAccount } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import type { CreatedAccount } from '@ddns/cli';
+import type { CreatedAccount } from '@ddns/registry';
 import { hashToken } from '@ddns/secrets';
 import { apiAccount, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { addDomain, type CreatedAccount } from '@ddns/cli';
+import { addDomain, type CreatedAccount } from '@ddns/registry';
 import { domainRecord, sharedZone } from '@ddns/testkit';
 import { apiAccount, basic, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';

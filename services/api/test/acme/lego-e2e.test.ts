@@ -5,7 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addDomain } from '@ddns/cli';
+import { addDomain } from '@ddns/registry';
 import {
   account,
   sharedZone,

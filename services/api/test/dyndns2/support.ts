@@ -1,4 +1,4 @@
-import { addDomain, type CreatedAccount } from '@ddns/cli';
+import { addDomain, type CreatedAccount } from '@ddns/registry';
 import type { Db } from '@ddns/db';
 import { account } from '@ddns/testkit';
 

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { addDomain, type CreatedAccount } from '@ddns/cli';
+import { addDomain, type CreatedAccount } from '@ddns/registry';
 import { hashToken } from '@ddns/secrets';
 import { domainRecord, sharedZone } from '@ddns/testkit';
 import { apiAccount, resetLimits } from '../support/api-helpers';

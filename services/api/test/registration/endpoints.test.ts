@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Redis } from 'ioredis';
-import { addDomain } from '@ddns/cli';
+import { addDomain } from '@ddns/registry';
 import { createDb, type Db } from '@ddns/db';
 import { hashToken } from '@ddns/secrets';
 import { account, sharedZone } from '@ddns/testkit';

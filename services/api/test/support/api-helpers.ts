@@ -1,4 +1,4 @@
-import type { CreatedAccount } from '@ddns/cli';
+import type { CreatedAccount } from '@ddns/registry';
 import type { Db } from '@ddns/db';
 import { account } from '@ddns/testkit';
 import type { TestApp } from './test-app';

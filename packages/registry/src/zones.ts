@@ -1,12 +1,8 @@
 import { isIP } from 'node:net';
 import type { Db, Zone, ZoneKind } from '@ddns/db';
 import { isHostname, isInZone, normalizeName } from '@ddns/records';
-
-export interface NameServer {
-  host: string;
-  /** glue address, required when the host is inside the zone */
-  ip?: string;
-}
+import { OpError } from './errors';
+import type { NameServer } from './name-servers';
 
 export interface AddZoneInput {
   name: string;
@@ -14,17 +10,6 @@ export interface AddZoneInput {
   ns?: NameServer[];
   accountId?: number | null;
   hostmaster?: string;
-}
-
-export class OpError extends Error {}
-
-/** Parses `HOST=IP` or `HOST` (the CLI's --ns). */
-export function parseNameServer(arg: string): NameServer {
-  const [host, ip] = arg.split('=');
-  const h = normalizeName(host ?? '');
-  if (!isHostname(h)) throw new OpError(`--ns ${arg}: "${host}" is not a host name`);
-  if (ip !== undefined && isIP(ip) === 0) throw new OpError(`--ns ${arg}: "${ip}" is not an IP address`);
-  return ip ? { host: h, ip } : { host: h };
 }
 
 /**

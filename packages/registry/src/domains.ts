@@ -2,7 +2,9 @@ import type { Db } from '@ddns/db';
 import { findZone, isHostname, normalizeName } from '@ddns/records';
 import { hashToken, newUuidToken } from '@ddns/secrets';
 import { findAccountId } from './accounts';
-import { addZone, OpError, type NameServer } from './zones';
+import { OpError } from './errors';
+import type { NameServer } from './name-servers';
+import { addZone } from './zones';
 
 export interface CreatedDomain {
   id: number;

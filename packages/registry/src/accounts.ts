@@ -1,6 +1,6 @@
 import type { Db } from '@ddns/db';
 import { hashPassword, hashToken, newToken } from '@ddns/secrets';
-import { OpError } from './zones';
+import { OpError } from './errors';
 
 export interface CreatedAccount {
   id: number;

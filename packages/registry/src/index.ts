@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './name-servers';
+export * from './accounts';
+export * from './zones';
+export * from './domains';
