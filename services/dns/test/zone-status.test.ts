@@ -1,4 +1,4 @@
-import { addZone } from '@ddns/cli';
+import { addZone } from '@ddns/registry';
 import type { Zone, ZoneStatus } from '@ddns/db';
 import { createTestDatabase, type TestDatabase } from '@ddns/testkit';
 import { startDnsServer, type DnsServer } from '../src/server';
