@@ -13,6 +13,14 @@ const port = (def: number) =>
     .max(65535, 'must be a port number between 1 and 65535')
     .default(def);
 
+const int = (min: number, max: number, def: number) =>
+  z.coerce
+    .number({ invalid_type_error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`)
+    .default(def);
+
 const url = (protocols: string[], what: string) =>
   z.string().refine(
     (v) => {
@@ -64,6 +72,20 @@ export const fields = {
   DNS_RRL_RATE: z.coerce.number().int().min(1).max(1_000_000).default(50),
   /** worker processes sharing the DNS sockets (node:cluster) */
   DNS_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** largest UDP reply whatever the requestor advertises (Knot `udp-max-payload`); larger answers get TC */
+  DNS_UDP_MAX_PAYLOAD: int(512, 4096, 1232),
+  /** simultaneous DNS TCP connections per process (Knot `tcp-max-clients`) */
+  DNS_TCP_MAX_CLIENTS: int(1, 1_000_000, 512),
+  /** DNS TCP connections from one address */
+  DNS_TCP_MAX_PER_ADDRESS: int(1, 1_000_000, 16),
+  /** DNS TCP connections from one IPv4 /24 or IPv6 /56 */
+  DNS_TCP_MAX_PER_NETWORK: int(1, 1_000_000, 64),
+  /** a DNS TCP connection must complete a query within this long of connecting or of its previous query */
+  DNS_TCP_IDLE_TIMEOUT_MS: int(100, 3_600_000, 5_000),
+  /** a DNS TCP client may leave answers (or a zone transfer) unread this long before it is closed */
+  DNS_TCP_IO_TIMEOUT_MS: int(100, 3_600_000, 5_000),
+  /** a DNS TCP connection reads no more queries after this long (closed once answered) */
+  DNS_TCP_MAX_LIFETIME_MS: int(1_000, 86_400_000, 120_000),
   TUNNEL_IPV4: ip(4).optional(),
   TUNNEL_IPV6: ip(6).optional(),
   SMTP_URL: url(['smtp:', 'smtps:'], 'SMTP').default('smtp://localhost:1025'),

@@ -13,6 +13,13 @@ export const dnsConfigSchema = pick(
   'LOG_LEVEL',
   'DNS_RRL_RATE',
   'DNS_WORKERS',
+  'DNS_UDP_MAX_PAYLOAD',
+  'DNS_TCP_MAX_CLIENTS',
+  'DNS_TCP_MAX_PER_ADDRESS',
+  'DNS_TCP_MAX_PER_NETWORK',
+  'DNS_TCP_IDLE_TIMEOUT_MS',
+  'DNS_TCP_IO_TIMEOUT_MS',
+  'DNS_TCP_MAX_LIFETIME_MS',
 );
 export type DnsConfig = z.infer<typeof dnsConfigSchema>;
 

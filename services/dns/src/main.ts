@@ -56,6 +56,13 @@ async function main(): Promise<void> {
     notify: first,
     tunnel: { ipv4: config.TUNNEL_IPV4, ipv6: config.TUNNEL_IPV6 },
     rrl: config.DNS_RRL ? { rate: config.DNS_RRL_RATE, slip: 2 } : null,
+    udpMaxPayload: config.DNS_UDP_MAX_PAYLOAD,
+    tcpMaxConnections: config.DNS_TCP_MAX_CLIENTS,
+    tcpMaxPerAddress: config.DNS_TCP_MAX_PER_ADDRESS,
+    tcpMaxPerNetwork: config.DNS_TCP_MAX_PER_NETWORK,
+    tcpIdleMs: config.DNS_TCP_IDLE_TIMEOUT_MS,
+    tcpIoTimeoutMs: config.DNS_TCP_IO_TIMEOUT_MS,
+    tcpMaxLifetimeMs: config.DNS_TCP_MAX_LIFETIME_MS,
     waitForDatabase: true,
     logger,
   });

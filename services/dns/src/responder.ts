@@ -2,7 +2,7 @@ import { answer } from './answer/engine';
 import { PacketCache } from './cache';
 import type { RateLimiter } from './limits/rrl';
 import type { DnsMetrics } from './metrics/metrics';
-import { OPCODE, RCODE, TCP_MAX, TYPE, UDP_CLASSIC, UDP_MAX } from './wire/constants';
+import { OPCODE, RCODE, TCP_MAX, TYPE, UDP_CLASSIC, UDP_DEFAULT_PAYLOAD } from './wire/constants';
 import { encodeResponse, OPT_LEN, responseFlags, type OptOut } from './wire/encode';
 import { parseMessage, type Message } from './wire/validate';
 import type { ZoneStore } from './zone/store';
@@ -23,6 +23,8 @@ export interface ResponderOptions {
   metrics?: DnsMetrics | null;
   /** packet cache of encoded answers (default on) */
   cache?: boolean;
+  /** the largest UDP reply whatever the requestor's EDNS size (and what our OPT advertises); default 1232 */
+  udpMaxPayload?: number;
 }
 
 /**
@@ -37,6 +39,7 @@ export class Responder {
   private readonly metrics: DnsMetrics | null;
   private readonly useCache: boolean;
   private readonly xfr: XfrHandler | null;
+  private readonly udpMax: number;
 
   constructor(
     private readonly store: () => ZoneStore,
@@ -47,6 +50,7 @@ export class Responder {
     this.useCache = opts.cache ?? true;
     this.xfr = opts.xfr ?? null;
     this.cache = new PacketCache();
+    this.udpMax = Math.max(UDP_CLASSIC, opts.udpMaxPayload ?? UDP_DEFAULT_PAYLOAD);
   }
 
   handle(buf: Buffer, client: Client): Buffer | Iterable<Buffer> | null {
@@ -65,12 +69,17 @@ export class Responder {
       return this.reply(this.bare(msg, RCODE.NOTIMP), client, RCODE.NOTIMP, q?.type ?? 0);
     }
     if (msg.qdcount !== 1 || !q) return this.reply(this.bare(msg, RCODE.FORMERR), client, RCODE.FORMERR, 0);
-    // 4. EDNS: unknown version → BADVERS; otherwise the client's size (512 without EDNS)
-    const opt = msg.edns ? { udpSize: UDP_MAX, rcode: 0 } : null;
+    // 4. EDNS: unknown version → BADVERS; otherwise the client's size (512 without EDNS), at most our cap
+    const opt = msg.edns ? { udpSize: this.udpMax, rcode: 0 } : null;
     if (msg.edns && msg.edns.version > 0) {
       return this.reply(this.bare(msg, RCODE.BADVERS), client, RCODE.BADVERS, q.type);
     }
-    const limit = client.transport === 'tcp' ? TCP_MAX : msg.edns ? clamp(msg.edns.udpSize) : UDP_CLASSIC;
+    const limit =
+      client.transport === 'tcp'
+        ? TCP_MAX
+        : msg.edns
+          ? Math.min(Math.max(msg.edns.udpSize, UDP_CLASSIC), this.udpMax)
+          : UDP_CLASSIC;
     // 5. packet cache: the encoded answer to this normalised question, re-stamped for this query
     const store = this.store();
     if (this.useCache && q.plain) {
@@ -99,16 +108,16 @@ export class Responder {
     }
     if (this.useCache && q.plain)
       this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode);
-    const out =
-      full.length + (opt ? OPT_LEN : 0) <= limit
-        ? restamp(full, msg, opt)
-        : encodeResponse(msg, sections, limit, opt).bytes;
-    return this.reply(out, client, sections.rcode, q.type);
+    if (full.length + (opt ? OPT_LEN : 0) <= limit)
+      return this.reply(restamp(full, msg, opt), client, sections.rcode, q.type);
+    const fitted = encodeResponse(msg, sections, limit, opt);
+    if (fitted.truncated) this.metrics?.truncated(client.transport);
+    return this.reply(fitted.bytes, client, sections.rcode, q.type);
   }
 
   /** Header + question only (errors, and the RRL slip). */
   private bare(msg: Message, rcode: number): Buffer {
-    const opt: OptOut | null = msg.edns ? { udpSize: UDP_MAX, rcode } : null;
+    const opt: OptOut | null = msg.edns ? { udpSize: this.udpMax, rcode } : null;
     const out = encodeResponse(
       { id: msg.id, opcode: msg.opcode, rd: msg.rd, question: msg.qdcount === 1 ? msg.question : null },
       { rcode: rcode & 0xf, aa: false, answer: [], authority: [], additional: [] },
@@ -136,10 +145,6 @@ export class Responder {
     this.metrics?.drop(reason);
     return null;
   }
-}
-
-function clamp(size: number): number {
-  return Math.min(Math.max(size, UDP_CLASSIC), UDP_MAX);
 }
 
 /** A FORMERR for a packet we could not parse: header only, id and opcode echoed. */

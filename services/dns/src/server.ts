@@ -25,8 +25,16 @@ export interface DnsServerOptions {
   /** response rate limiting; null = off. Default: 50 responses/s per prefix. */
   rrl?: RrlOptions | null;
   cache?: boolean;
+  /** largest UDP reply whatever the requestor advertises (DNS_UDP_MAX_PAYLOAD); default 1232 */
+  udpMaxPayload?: number;
+  /** TCP limits (see transport/listeners.ts for each one's default) */
   tcpIdleMs?: number;
+  tcpIoTimeoutMs?: number;
+  tcpMaxLifetimeMs?: number;
+  tcpMaxUnread?: number;
   tcpMaxConnections?: number;
+  tcpMaxPerAddress?: number;
+  tcpMaxPerNetwork?: number;
   /** send NOTIFY on serial changes (default true) */
   notify?: boolean;
   feed?: { pollMs?: number; minBackoffMs?: number; maxBackoffMs?: number };
@@ -121,6 +129,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     rrl,
     metrics,
     cache: opts.cache,
+    udpMaxPayload: opts.udpMaxPayload,
     xfr: secondaries.length ? axfrHandler(secondaries.map((s) => s.host)) : null,
   });
   const rrlPrune = rrl ? setInterval(() => rrl.prune(), 30_000).unref() : null;
@@ -142,7 +151,14 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       optionalHosts: opts.hosts?.length ? opts.optionalHosts : ['::'],
       port: opts.port,
       tcpIdleMs: opts.tcpIdleMs,
+      tcpIoTimeoutMs: opts.tcpIoTimeoutMs,
+      tcpMaxLifetimeMs: opts.tcpMaxLifetimeMs,
+      tcpMaxUnread: opts.tcpMaxUnread,
       tcpMaxConnections: opts.tcpMaxConnections,
+      tcpMaxPerAddress: opts.tcpMaxPerAddress,
+      tcpMaxPerNetwork: opts.tcpMaxPerNetwork,
+      onTcpRejected: (reason) => metrics.tcpRejected(reason),
+      onTcpClosed: (reason) => metrics.tcpClosed(reason),
       onError: (err) => log.warn({ err }, 'socket error'),
     });
   } catch (err) {

@@ -19,6 +19,9 @@ export class DnsMetrics {
   readonly registry = new Registry();
   private readonly queries: Counter<'qtype' | 'rcode' | 'transport'>;
   private readonly dropped: Counter<'reason'>;
+  private readonly tcpRejectedTotal: Counter<'reason'>;
+  private readonly tcpClosedTotal: Counter<'reason'>;
+  private readonly truncatedTotal: Counter<'transport'>;
   /** hot-path counts, folded into the Prometheus counter when scraped (a plain increment per query) */
   private readonly pending = new Map<
     string,
@@ -49,6 +52,24 @@ export class DnsMetrics {
       name: 'dns_dropped_total',
       help: 'Packets not answered, by reason (malformed, response, rrl)',
       labelNames: ['reason'],
+      registers,
+    });
+    this.tcpRejectedTotal = new Counter({
+      name: 'dns_tcp_rejected_total',
+      help: 'TCP connections refused by a cap (max_clients, per_address, per_network)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.tcpClosedTotal = new Counter({
+      name: 'dns_tcp_closed_total',
+      help: 'TCP connections closed by us (idle: no complete query in time, io_timeout: answers left unread, lifetime)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.truncatedTotal = new Counter({
+      name: 'dns_truncated_total',
+      help: 'Answers sent truncated (TC) because they did not fit the UDP size',
+      labelNames: ['transport'],
       registers,
     });
     // `aggregator`: how the primary combines workers' values when DNS_WORKERS > 1 (each worker holds it all)
@@ -83,6 +104,18 @@ export class DnsMetrics {
 
   drop(reason: 'malformed' | 'response' | 'rrl'): void {
     this.dropped.labels(reason).inc();
+  }
+
+  tcpRejected(reason: string): void {
+    this.tcpRejectedTotal.labels(reason).inc();
+  }
+
+  tcpClosed(reason: string): void {
+    this.tcpClosedTotal.labels(reason).inc();
+  }
+
+  truncated(transport: 'udp' | 'tcp'): void {
+    this.truncatedTotal.labels(transport).inc();
   }
 
   /** Serves GET /metrics on host:port (0 = any free port); resolves with the bound port. */

@@ -1,7 +1,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { FrameDecoder, frame } from '../wire/framing';
-import type { Client, Responder } from '../responder';
+import type { Responder } from '../responder';
+import { TcpAdmission, type RejectReason } from './admission';
+import { serveTcp, type TcpCloseReason, type TcpPolicy } from './tcp';
 
 export interface ListenOptions {
   /** addresses to bind (IPv4 and/or IPv6); `0.0.0.0` and `::` are wildcards */
@@ -10,20 +11,41 @@ export interface ListenOptions {
   optionalHosts?: readonly string[];
   /** 0 = pick a free port (the same one for every host and both protocols) */
   port: number;
-  /** close a TCP connection idle this long (RFC 7766 §6.2.3); default 10 s */
+  /** a TCP connection must complete a query within this long of connecting or of its previous one; 5 s */
   tcpIdleMs?: number;
+  /** a TCP client may leave answers unread (or a transfer undrained) this long; default 5 s */
+  tcpIoTimeoutMs?: number;
+  /** a TCP connection reads no query after this long and closes once answered; default 120 s */
+  tcpMaxLifetimeMs?: number;
+  /** reading a TCP connection stops while this many bytes of its answers wait unread; default 128 KiB */
+  tcpMaxUnread?: number;
   /** most simultaneous TCP connections; default 512 */
   tcpMaxConnections?: number;
+  /** most TCP connections from one address; default 16 */
+  tcpMaxPerAddress?: number;
+  /** most TCP connections from one IPv4 /24 or IPv6 /56; default 64 */
+  tcpMaxPerNetwork?: number;
+  /** a TCP connection refused by a cap */
+  onTcpRejected?: (reason: RejectReason) => void;
+  /** a TCP connection closed by a timeout */
+  onTcpClosed?: (reason: TcpCloseReason) => void;
   onError?: (err: Error) => void;
 }
+
+export const TCP_DEFAULTS = {
+  idleMs: 5_000,
+  ioMs: 5_000,
+  lifetimeMs: 120_000,
+  maxUnread: 128 * 1024,
+  maxClients: 512,
+  perAddress: 16,
+  perNetwork: 64,
+} as const;
 
 export interface Listeners {
   port: number;
   close(): Promise<void>;
 }
-
-/** bytes of answers a TCP client may leave unread before it is disconnected (an AXFR fits) */
-const MAX_UNREAD = 64 * 1024 * 1024;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -65,61 +87,6 @@ function bindUdp(
   });
 }
 
-function serveTcp(sock: net.Socket, responder: Responder, idleMs: number): void {
-  const client: Client = { address: sock.remoteAddress ?? '', transport: 'tcp' };
-  const decoder = new FrameDecoder();
-  sock.setNoDelay(true);
-  sock.setTimeout(idleMs, () => sock.destroy());
-  sock.on('error', () => sock.destroy());
-  // answers leave in query order; a zone transfer in progress holds the queries behind it
-  let streaming: Promise<void> | null = null;
-  const queue: Buffer[] = [];
-  const answer = (msg: Buffer): boolean => {
-    const out = responder.handle(msg, client);
-    if (!out) return true;
-    if (Buffer.isBuffer(out)) {
-      sock.write(frame(out));
-      // a client that sends but never reads does not get to pile up our memory
-      if (sock.writableLength > MAX_UNREAD) sock.destroy();
-      return true;
-    }
-    streaming = stream(sock, out).finally(() => {
-      streaming = null;
-      drain();
-    });
-    return false;
-  };
-  const drain = () => {
-    while (!streaming && queue.length && !sock.destroyed) answer(queue.shift()!);
-  };
-  sock.on('data', (chunk: Buffer) => {
-    queue.push(...decoder.push(chunk));
-    drain();
-  });
-}
-
-function writable(sock: net.Socket): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      sock.off('drain', done);
-      sock.off('close', done);
-      resolve();
-    };
-    sock.on('drain', done);
-    sock.on('close', done);
-  });
-}
-
-/** Writes a multi-message answer (AXFR), yielding to other work and waiting for the client to read. */
-async function stream(sock: net.Socket, messages: Iterable<Buffer>): Promise<void> {
-  let n = 0;
-  for (const m of messages) {
-    if (sock.destroyed) return;
-    if (!sock.write(frame(m))) await writable(sock);
-    if (++n % 8 === 0) await new Promise<void>((r) => setImmediate(r));
-  }
-}
-
 interface TcpListener {
   server: net.Server;
   sockets: Set<net.Socket>;
@@ -130,14 +97,31 @@ function bindTcp(
   port: number,
   responder: Responder,
   opts: ListenOptions,
+  admission: TcpAdmission,
 ): Promise<TcpListener> {
   const sockets = new Set<net.Socket>();
+  const policy: TcpPolicy = {
+    idleMs: opts.tcpIdleMs ?? TCP_DEFAULTS.idleMs,
+    ioMs: opts.tcpIoTimeoutMs ?? TCP_DEFAULTS.ioMs,
+    lifetimeMs: opts.tcpMaxLifetimeMs ?? TCP_DEFAULTS.lifetimeMs,
+    maxUnread: opts.tcpMaxUnread ?? TCP_DEFAULTS.maxUnread,
+  };
   const server = net.createServer((sock) => {
+    const address = sock.remoteAddress;
+    const refused = address ? admission.admit(address) : 'max_clients';
+    if (refused) {
+      opts.onTcpRejected?.(refused);
+      sock.on('error', () => undefined);
+      sock.destroy();
+      return;
+    }
     sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    serveTcp(sock, responder, opts.tcpIdleMs ?? 10_000);
+    sock.on('close', () => {
+      sockets.delete(sock);
+      admission.release(address!);
+    });
+    serveTcp(sock, responder, policy, opts.onTcpClosed);
   });
-  server.maxConnections = opts.tcpMaxConnections ?? 512;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host, ipv6Only: family(host) === 6 }, () => {
@@ -154,6 +138,11 @@ function bindTcp(
  */
 export async function listen(responder: Responder, opts: ListenOptions): Promise<Listeners> {
   const onError = opts.onError ?? (() => undefined);
+  const admission = new TcpAdmission({
+    maxClients: opts.tcpMaxConnections ?? TCP_DEFAULTS.maxClients,
+    perAddress: opts.tcpMaxPerAddress ?? TCP_DEFAULTS.perAddress,
+    perNetwork: opts.tcpMaxPerNetwork ?? TCP_DEFAULTS.perNetwork,
+  });
   for (let attempt = 0; ; attempt++) {
     const udp: dgram.Socket[] = [];
     const tcp: TcpListener[] = [];
@@ -170,7 +159,7 @@ export async function listen(responder: Responder, opts: ListenOptions): Promise
         }
         udp.push(s);
         port = s.address().port;
-        tcp.push(await bindTcp(host, port, responder, opts));
+        tcp.push(await bindTcp(host, port, responder, opts, admission));
       }
       return {
         port,

@@ -49,7 +49,12 @@ export const TYPE_NAME: Record<number, string> = Object.fromEntries(
 
 /** Classic UDP limit without EDNS (RFC 1035 4.2.1). */
 export const UDP_CLASSIC = 512;
-/** The most we send over UDP whatever the requestor advertises, and what our OPT advertises. */
+/** The largest UDP payload DNS_UDP_MAX_PAYLOAD may allow. */
 export const UDP_MAX = 4096;
+/**
+ * Default cap on UDP replies whatever the requestor advertises (DNS Flag Day 2020, as NSD, Knot and PowerDNS):
+ * fits an IPv6 minimum-MTU packet unfragmented and bounds amplification; larger answers truncate to TCP.
+ */
+export const UDP_DEFAULT_PAYLOAD = 1232;
 export const TCP_MAX = 65535;
 export const HEADER_LEN = 12;
