@@ -23,7 +23,7 @@ test('3 updater requests per 10 s per key, then 429 with Retry-After (logged onc
   const o = await owner(h.t.db);
   const [a] = names(o);
   const q = (ip: string) =>
-    api().get('/nic/update').query({ hostname: a, myip: ip, key: o.acct.updateToken });
+    api().get('/nic/update').query({ hostname: a, myip: ip }).auth('none', o.acct.updateToken);
   expect((await q('192.0.2.1')).text).toBe('good 192.0.2.1\n');
   expect((await q('192.0.2.2')).text).toBe('good 192.0.2.2\n');
   expect((await q('192.0.2.3')).text).toBe('good 192.0.2.3\n');
@@ -40,7 +40,7 @@ test('3 updater requests per 10 s per key, then 429 with Retry-After (logged onc
   expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.3']);
   expect((await logsOf(h.t.db, o.acct.id)).map((l) => l.result)).toEqual(['good', 'good', 'good', 'abuse']);
   // another key of the same account (a domain token) has its own budget
-  const r = await api().get('/nic/update').query({ myip: '192.0.2.5', token: o.domains[a!] });
+  const r = await api().get('/nic/update').query({ myip: '192.0.2.5' }).auth('none', o.domains[a!]!);
   expect(r.text).toBe('good 192.0.2.5\n');
 });
 
@@ -51,12 +51,14 @@ test('daily quota by account class (48 by default), then 429 until midnight UTC'
   for (let i = 0; i < 48; i++) {
     const r = await request(app)
       .get('/nic/update')
-      .query({ hostname: a, myip: `192.0.2.${i + 1}`, key: o.acct.updateToken });
+      .query({ hostname: a, myip: `192.0.2.${i + 1}` })
+      .auth('none', o.acct.updateToken);
     expect(r.status).toBe(200);
   }
   const over = await request(app)
     .get('/nic/update')
-    .query({ hostname: a, myip: '198.51.100.1', key: o.acct.updateToken });
+    .query({ hostname: a, myip: '198.51.100.1' })
+    .auth('none', o.acct.updateToken);
   expect(over.status).toBe(429);
   expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
   expect(Number(over.headers['retry-after'])).toBeLessThanOrEqual(86400);
@@ -85,10 +87,19 @@ test('5 failed authentications lock the key for 10 minutes, even with the right 
   expect(await recordsAt(h.t.db, a!)).toEqual([]);
   // a wrong token is locked the same way; other keys are unaffected
   for (let i = 0; i < 5; i++)
-    expect((await api().get('/nic/update').query({ hostname: a, key: 'guessed-token' })).status).toBe(401);
-  expect((await api().get('/nic/update').query({ hostname: a, key: 'guessed-token' })).status).toBe(429);
+    expect((await api().get('/nic/update').query({ hostname: a }).auth('none', 'guessed-token')).status).toBe(
+      401,
+    );
+  expect((await api().get('/nic/update').query({ hostname: a }).auth('none', 'guessed-token')).status).toBe(
+    429,
+  );
   expect(
-    (await api().get('/nic/update').query({ hostname: a, myip: '192.0.2.9', key: o.acct.updateToken })).text,
+    (
+      await api()
+        .get('/nic/update')
+        .query({ hostname: a, myip: '192.0.2.9' })
+        .auth('none', o.acct.updateToken)
+    ).text,
   ).toBe('good 192.0.2.9\n');
 });
 
@@ -97,7 +108,7 @@ test(`a nochg spree: more than ${NOCHG_LIMIT} unchanged updates of a host answer
   const [a] = names(o);
   const q = async (ip: string) => {
     await limits().reset(`updater:account:${o.acct.id}`); // lift the 3/10 s window between calls
-    return api().get('/nic/update').query({ hostname: a, myip: ip, key: o.acct.updateToken });
+    return api().get('/nic/update').query({ hostname: a, myip: ip }).auth('none', o.acct.updateToken);
   };
   expect((await q('192.0.2.1')).text).toBe('good 192.0.2.1\n');
   for (let i = 0; i < NOCHG_LIMIT; i++) expect((await q('192.0.2.1')).text).toBe('nochg 192.0.2.1\n');

@@ -8,9 +8,9 @@ import {
   type HostCode,
   type RequestCode,
 } from '../../src/surfaces/dyndns2/format';
+import { replyMode } from '../../src/surfaces/dyndns2/dialect';
 import {
   isPraefix,
-  outputMode,
   parseCredentials,
   parseHosts,
   parseUpdate,
@@ -46,6 +46,14 @@ describe('credentials', () => {
 
   test('Bearer', () => {
     expect(parseCredentials({ authorization: 'Bearer abc' }, {}, undefined).tokens).toEqual(['abc']);
+  });
+
+  test('seed 003 Example 2: Basic with the user `Bearer <token>` and an empty password', () => {
+    const c = parseCredentials(basic('Bearer tok123', ''), {}, undefined);
+    expect(c.tokens).toEqual(['tok123']);
+    expect(c.key).toBe(`token:${hashToken('tok123')}`);
+    const noColon = { authorization: `Basic ${Buffer.from('bearer  tok123 ').toString('base64')}` };
+    expect(parseCredentials(noColon, {}, undefined).tokens).toEqual(['tok123']);
   });
 
   test('Basic: either half, the password first', () => {
@@ -239,15 +247,55 @@ describe('IPv6 prefix', () => {
 });
 
 describe('output modes and replies', () => {
+  const mode = (path: string, query: Record<string, string>, authorization?: string, body?: object) =>
+    replyMode({ path, authorization, query, body: body as Record<string, string> | undefined });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+
   test('default by path, output= overrides', () => {
-    expect(outputMode('/nic/update', {}, undefined)).toBe('text');
-    expect(outputMode('/nic/update/', {}, undefined)).toBe('text');
-    expect(outputMode('/update', {}, undefined)).toBe('full');
-    expect(outputMode('/update.php', {}, undefined)).toBe('full');
-    expect(outputMode('/nic/update', { output: 'FULL' }, undefined)).toBe('full');
-    expect(outputMode('/update', { output: 'min' }, undefined)).toBe('min');
-    expect(outputMode('/update', {}, { output: 'none' })).toBe('none');
-    expect(outputMode('/update', { output: 'weird' }, undefined)).toBe('full');
+    expect(mode('/nic/update', {})).toBe('text');
+    expect(mode('/nic/update/', {})).toBe('text');
+    expect(mode('/update', {})).toBe('full');
+    expect(mode('/update.php', {})).toBe('full');
+    expect(mode('/nic/update', { output: 'FULL' })).toBe('full');
+    expect(mode('/update', { output: 'min' })).toBe('min');
+    expect(mode('/update', {}, undefined, { output: 'none' })).toBe('none');
+    expect(mode('/update', { output: 'weird' })).toBe('full');
+    expect(mode('/nic/update', { key: 't', output: 'min' })).toBe('min');
+  });
+
+  // the request shapes of real clients (README, "Which reply"): classic DynDNS2 keeps text, IPv64 gets JSON
+  test.each<[string, string, Record<string, string>, string | undefined]>([
+    [
+      'ddclient',
+      'text',
+      { system: 'dyndns', hostname: 'a.dyn.test', myip: '192.0.2.1' },
+      `Basic ${b64('none:t')}`,
+    ],
+    ['inadyn', 'text', { hostname: 'a.dyn.test', myip: '192.0.2.1' }, `Basic ${b64(':t')}`],
+    [
+      'FRITZ!Box',
+      'text',
+      { hostname: 'a.dyn.test', myip: '192.0.2.1', myipv6: '2001:db8::1' },
+      `Basic ${b64('none:t')}`,
+    ],
+    [
+      'seed 000 one-liner',
+      'text',
+      { username: 'me@example.com', password: 'pw', ip: '192.0.2.1', hostname: 'a.dyn.test' },
+      undefined,
+    ],
+    ['howismyip', 'text', { howismyip: '' }, undefined],
+    ['Home Assistant', 'full', { domain: 'a.dyn.test' }, 'Bearer t'],
+    ['ddns-updater', 'full', { domain: 'a.dyn.test', ip: '192.0.2.1', key: 't' }, undefined],
+    ['seed 003 Example 1', 'full', { host: 'a.dyn.test' }, `Basic ${b64('anything:t')}`],
+    ['seed 003 Example 2', 'full', { host: 'a.dyn.test' }, `Basic ${b64('Bearer t:')}`],
+    ['seed 003 Example 3', 'full', { key: 't', host: 'a.dyn.test' }, undefined],
+    ['seed 003 curl', 'full', { domain: 'a.dyn.test' }, `Basic ${b64('none:t')}`],
+    ['token parameter', 'full', { token: 't', hostname: 'a.dyn.test' }, undefined],
+    ['token in user', 'full', { user: 't', hostname: 'a.dyn.test' }, undefined],
+    ['Bearer, classic names', 'full', { hostname: 'a.dyn.test', myip: '192.0.2.1' }, 'Bearer t'],
+  ])('%s on /nic/update: %s', (_client, expected, query, authorization) => {
+    expect(mode('/nic/update', query, authorization)).toBe(expected);
   });
 
   test('text: one line per host in order', () => {

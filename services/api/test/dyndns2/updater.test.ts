@@ -56,7 +56,8 @@ describe('updates and reply codes', () => {
     const ua = `x'); DROP TABLE records; -- \\' \\\\ "ü" $1 $$ E'\\x41'`;
     const r = await api()
       .get('/nic/update')
-      .query({ hostname: a, myip: '192.0.2.1', key: o.acct.updateToken })
+      .query({ hostname: a, myip: '192.0.2.1' })
+      .auth('none', o.acct.updateToken)
       .set('User-Agent', ua);
     expect(r.text).toBe('good 192.0.2.1\n');
     const logs = await logsOf(h.t.db, o.acct.id);
@@ -67,7 +68,7 @@ describe('updates and reply codes', () => {
   test('a changed address updates the same record (its id is kept)', async () => {
     const o = await owner(h.t.db);
     const [a] = names(o);
-    await api().get('/nic/update').query({ hostname: a, myip: '192.0.2.1', key: o.acct.updateToken });
+    await api().get('/nic/update').query({ hostname: a, myip: '192.0.2.1' }).auth('none', o.acct.updateToken);
     const before = await h.t.db
       .selectFrom('records')
       .select('id')
@@ -75,7 +76,8 @@ describe('updates and reply codes', () => {
       .executeTakeFirstOrThrow();
     const r = await api()
       .get('/nic/update')
-      .query({ hostname: a, myip: '192.0.2.2', key: o.acct.updateToken });
+      .query({ hostname: a, myip: '192.0.2.2' })
+      .auth('none', o.acct.updateToken);
     expect(r.text).toBe('good 192.0.2.2\n');
     const after = await h.t.db
       .selectFrom('records')
@@ -107,12 +109,14 @@ describe('updates and reply codes', () => {
       .execute();
     const r = await api()
       .get('/nic/update')
-      .query({ hostname: a, myip: '192.0.2.2', key: o.acct.updateToken });
+      .query({ hostname: a, myip: '192.0.2.2' })
+      .auth('none', o.acct.updateToken);
     expect(r.text).toBe('good 192.0.2.2\n');
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.2']);
     const r2 = await api()
       .get('/nic/update')
-      .query({ hostname: a, myip: '192.0.2.2', key: o.acct.updateToken });
+      .query({ hostname: a, myip: '192.0.2.2' })
+      .auth('none', o.acct.updateToken);
     expect(r2.text).toBe('nochg 192.0.2.2\n');
   });
 
@@ -121,7 +125,7 @@ describe('updates and reply codes', () => {
     const [a] = names(o);
     const rs = await Promise.all(
       ['192.0.2.101', '192.0.2.102', '192.0.2.103'].map((myip) =>
-        api().get('/nic/update').query({ hostname: a, myip, key: o.acct.updateToken }),
+        api().get('/nic/update').query({ hostname: a, myip }).auth('none', o.acct.updateToken),
       ),
     );
     for (const r of rs) expect(r.text).toMatch(/^good 192\.0\.2\.10[123]\n$/);
@@ -135,7 +139,8 @@ describe('updates and reply codes', () => {
     const [a] = names(o);
     const r = await api()
       .get('/nic/update')
-      .query({ hostname: `${a},${a!.toUpperCase()}.`, myip: '192.0.2.111', key: o.acct.updateToken });
+      .query({ hostname: `${a},${a!.toUpperCase()}.`, myip: '192.0.2.111' })
+      .auth('none', o.acct.updateToken);
     expect(r.text).toBe('good 192.0.2.111\nnochg 192.0.2.111\n');
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.111']);
   });
@@ -158,15 +163,15 @@ describe('updates and reply codes', () => {
     const o = await owner(h.t.db);
     const [a] = names(o);
     const t = o.acct.updateToken;
-    await api().get('/nic/update').query({ hostname: a, myip: '192.0.2.7,2001:db8::7', key: t });
+    await api().get('/nic/update').query({ hostname: a, myip: '192.0.2.7,2001:db8::7' }).auth('none', t);
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.7', 'AAAA 2001:db8::7']);
-    expect((await api().get('/nic/update').query({ hostname: a, ipv6: '2001:DB8:0::8', key: t })).text).toBe(
-      'good 2001:db8::8\n',
-    );
+    expect(
+      (await api().get('/nic/update').query({ hostname: a, ipv6: '2001:DB8:0::8' }).auth('none', t)).text,
+    ).toBe('good 2001:db8::8\n');
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.7', 'AAAA 2001:db8::8']);
-    expect((await api().get('/nic/update').query({ hostname: a, ip: '192.0.2.9', key: t })).text).toBe(
-      'good 192.0.2.9\n',
-    );
+    expect(
+      (await api().get('/nic/update').query({ hostname: a, ip: '192.0.2.9' }).auth('none', t)).text,
+    ).toBe('good 192.0.2.9\n');
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.9', 'AAAA 2001:db8::8']);
   });
 
@@ -200,10 +205,11 @@ describe('updates and reply codes', () => {
       (
         await api()
           .get('/nic/update')
-          .query({ hostname: `${a},${b}`, myip: '192.0.2.30', token: tok })
+          .query({ hostname: `${a},${b}`, myip: '192.0.2.30' })
+          .auth('none', tok)
       ).text,
     ).toBe('good 192.0.2.30\nnohost\n');
-    expect((await api().get('/nic/update').query({ myip: '192.0.2.31', token: tok })).text).toBe(
+    expect((await api().get('/nic/update').query({ myip: '192.0.2.31' }).auth('none', tok)).text).toBe(
       'good 192.0.2.31\n',
     );
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.31']);
@@ -218,10 +224,10 @@ describe('updates and reply codes', () => {
   test('an account token with no host: its only domain, else notfqdn', async () => {
     const one = await owner(h.t.db, 'dyn.test', 1);
     expect(
-      (await api().get('/nic/update').query({ myip: '192.0.2.5', key: one.acct.updateToken })).text,
+      (await api().get('/nic/update').query({ myip: '192.0.2.5' }).auth('none', one.acct.updateToken)).text,
     ).toBe('good 192.0.2.5\n');
     const two = await owner(h.t.db);
-    const r = await api().get('/nic/update').query({ myip: '192.0.2.5', key: two.acct.updateToken });
+    const r = await api().get('/nic/update').query({ myip: '192.0.2.5' }).auth('none', two.acct.updateToken);
     expect(r.status).toBe(200);
     expect(r.text).toBe('notfqdn\n');
   });
@@ -230,16 +236,22 @@ describe('updates and reply codes', () => {
     const o = await owner(h.t.db);
     const [a, b] = names(o);
     const t = o.acct.updateToken;
-    const q = (hostname: string) => api().get('/nic/update').query({ hostname, myip: '192.0.2.1', key: t });
+    const q = (hostname: string) =>
+      api().get('/nic/update').query({ hostname, myip: '192.0.2.1' }).auth('none', t);
     expect((await q('localhost')).text).toBe('notfqdn\n');
     expect((await q('bad_name.dyn.test,-x.dyn.test')).text).toBe('notfqdn\nnotfqdn\n');
     const h2 = await owner(h.t.db, 'dyn.test', 1);
     const t2 = h2.acct.updateToken;
     expect(
-      (await api().get('/nic/update').query({ hostname: 'nope.dyn.test', myip: '192.0.2.1', key: t2 })).text,
+      (
+        await api()
+          .get('/nic/update')
+          .query({ hostname: 'nope.dyn.test', myip: '192.0.2.1' })
+          .auth('none', t2)
+      ).text,
     ).toBe('nohost\n');
     const many = Array.from({ length: 21 }, (_, i) => `n${i}.dyn.test`).join(',');
-    const num = await api().get('/nic/update').query({ hostname: many, myip: '192.0.2.1', key: t2 });
+    const num = await api().get('/nic/update').query({ hostname: many, myip: '192.0.2.1' }).auth('none', t2);
     expect(num.status).toBe(200);
     expect(num.text).toBe('numhost\n');
     // a CNAME at the name: the updater does not break CNAME exclusivity
@@ -254,7 +266,8 @@ describe('updates and reply codes', () => {
       .execute();
     const r = await api()
       .get('/nic/update')
-      .query({ hostname: b, praefix: 'www', myip: '192.0.2.1', key: t });
+      .query({ hostname: b, praefix: 'www', myip: '192.0.2.1' })
+      .auth('none', t);
     expect(r.text).toBe('dnserr\n');
     expect(await recordsAt(h.t.db, `www.${b}`)).toEqual([`CNAME ${b}`]);
     expect(await recordsAt(h.t.db, a!)).toEqual([]);
@@ -272,11 +285,15 @@ describe('updates and reply codes', () => {
       .post('/nic/update')
       .type('form')
       .send({ domain: a, praefix: 'www', ip: '192.0.2.77', key: o.acct.updateToken });
-    expect(r.text).toBe('good 192.0.2.77\n');
+    expect(r.body).toMatchObject({ status: 'success', info: 'good', ip: ['192.0.2.77'] });
     expect(await recordsAt(h.t.db, `www.${a}`)).toEqual(['A 192.0.2.77']);
     expect(await recordsAt(h.t.db, a!)).toEqual([]);
-    const bad = await api().get('/nic/update').query({ domain: a, praefix: 'a b', key: o.acct.updateToken });
-    expect(bad.text).toBe('notfqdn\n');
+    const bad = await api()
+      .get('/nic/update')
+      .query({ domain: a, praefix: 'a b' })
+      .auth('none', o.acct.updateToken);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ status: '400 Bad Request', info: 'notfqdn' });
   });
 
   test('ipv6prefix: stores the LAN prefix and rewrites AAAA records with a host part', async () => {
@@ -309,13 +326,15 @@ describe('updates and reply codes', () => {
         },
       ])
       .execute();
-    const r = await api().get('/nic/update').query({
-      hostname: a,
-      myip: '192.0.2.50',
-      myipv6: '2001:db8:5:6::1',
-      ip6lanprefix: '2001:db8:5:6::/64',
-      key: t,
-    });
+    const r = await api()
+      .get('/nic/update')
+      .query({
+        hostname: a,
+        myip: '192.0.2.50',
+        myipv6: '2001:db8:5:6::1',
+        ip6lanprefix: '2001:db8:5:6::/64',
+      })
+      .auth('none', t);
     expect(r.text).toBe('good 192.0.2.50,2001:db8:5:6::1\n');
     expect(await recordsAt(h.t.db, `nas.${a}`)).toEqual(['AAAA 2001:db8:5:6::10']);
     expect(await recordsAt(h.t.db, `tv.${a}`)).toEqual(['AAAA 2001:db8:5:6:1:2:3:4']);
@@ -330,13 +349,15 @@ describe('updates and reply codes', () => {
     // onlyprefix + auto from the given IPv6: only prefix-based records change
     const r2 = await api()
       .get('/nic/update')
-      .query({ hostname: a, myipv6: '2001:db8:7:8::99', ipv6prefix: 'auto', onlyprefix: '1', key: t });
+      .query({ hostname: a, myipv6: '2001:db8:7:8::99', ipv6prefix: 'auto', onlyprefix: '1' })
+      .auth('none', t);
     expect(r2.text).toBe('good 2001:db8:7:8::/64\n');
     expect(await recordsAt(h.t.db, `nas.${a}`)).toEqual(['AAAA 2001:db8:7:8::10']);
     expect(await recordsAt(h.t.db, a!)).toEqual(['A 192.0.2.50', 'AAAA 2001:db8:5:6::1']);
     const r3 = await api()
       .get('/nic/update')
-      .query({ hostname: a, ipv6prefix: '2001:db8:7:8::/64', onlyprefix: '', key: t });
+      .query({ hostname: a, ipv6prefix: '2001:db8:7:8::/64', onlyprefix: '' })
+      .auth('none', t);
     expect(r3.text).toBe('nochg 2001:db8:7:8::/64\n');
   });
 
@@ -356,7 +377,8 @@ describe('updates and reply codes', () => {
       .executeTakeFirstOrThrow();
     const r = await api()
       .get('/nic/update')
-      .query({ hostname: a, myip: '192.0.2.60', healthcheck: 'hc-secret-1', key: o.acct.updateToken });
+      .query({ hostname: a, myip: '192.0.2.60', healthcheck: 'hc-secret-1' })
+      .auth('none', o.acct.updateToken);
     expect(r.text).toBe('good 192.0.2.60\n');
     const row = await h.t.db
       .selectFrom('health_checks')
@@ -380,7 +402,8 @@ describe('updates and reply codes', () => {
       .execute();
     await api()
       .get('/nic/update')
-      .query({ hostname: a, myip: '192.0.2.61', healthcheck: 'hc-other', key: o.acct.updateToken });
+      .query({ hostname: a, myip: '192.0.2.61', healthcheck: 'hc-other' })
+      .auth('none', o.acct.updateToken);
     const otherRow = await h.t.db
       .selectFrom('health_checks')
       .selectAll()
@@ -407,7 +430,8 @@ describe('updates and reply codes', () => {
       .executeTakeFirstOrThrow();
     await api()
       .get('/nic/update')
-      .query({ hostname: a, myip: '192.0.2.62', healthcheck: 'hc-down-1', key: o.acct.updateToken });
+      .query({ hostname: a, myip: '192.0.2.62', healthcheck: 'hc-down-1' })
+      .auth('none', o.acct.updateToken);
     const pinged = await h.t.db
       .selectFrom('health_checks')
       .selectAll()
@@ -424,12 +448,13 @@ describe('updates and reply codes', () => {
 });
 
 describe('authentication variants', () => {
-  test.each(['key', 'token', 'user', 'username'])('query parameter %s', async (param) => {
+  test.each(['key', 'token', 'user', 'username'])('query parameter %s (IPv64 JSON)', async (param) => {
     const o = await owner(h.t.db, 'dyn.test', 1);
     const r = await api()
       .get('/nic/update')
       .query({ [param]: o.acct.updateToken, hostname: names(o)[0], myip: '192.0.2.1' });
-    expect(r.text).toBe('good 192.0.2.1\n');
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'success', info: 'good', ip: ['192.0.2.1'] });
   });
 
   test('urlencoded and multipart POST bodies', async () => {
@@ -450,9 +475,14 @@ describe('authentication variants', () => {
     expect(await recordsAt(h.t.db, b!)).toEqual(['A 192.0.2.3']);
   });
 
-  test('Bearer, Basic with either half, empty user', async () => {
+  test('Bearer (IPv64 JSON); Basic with either half, empty user (text)', async () => {
+    const o1 = await owner(h.t.db, 'dyn.test', 1);
+    const bearer = await api()
+      .get('/nic/update')
+      .query({ hostname: names(o1)[0], myip: '192.0.2.4' })
+      .set({ Authorization: `Bearer ${o1.acct.updateToken}` });
+    expect(bearer.body).toMatchObject({ status: 'success', info: 'good', ip: ['192.0.2.4'] });
     for (const auth of [
-      (t: string) => ({ Authorization: `Bearer ${t}` }),
       (t: string) => ({ Authorization: `Basic ${Buffer.from(`anything:${t}`).toString('base64')}` }),
       (t: string) => ({ Authorization: `Basic ${Buffer.from(`${t}:whatever`).toString('base64')}` }),
       (t: string) => ({ Authorization: `Basic ${Buffer.from(`:${t}`).toString('base64')}` }),
@@ -514,7 +544,13 @@ describe('authentication variants', () => {
     const r = await api()
       .get('/nic/update')
       .query({ hostname: names(o)[0], myip: '192.0.2.1', key: Object.values(other.domains)[0] });
-    expect(r.text).toBe('nohost\n');
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual({ status: '400 Bad Request', info: 'nohost' });
+    const basic = await api()
+      .get('/nic/update')
+      .query({ hostname: names(o)[0], myip: '192.0.2.1' })
+      .auth('none', Object.values(other.domains)[0]!);
+    expect(basic.text).toBe('nohost\n');
   });
 });
 
@@ -578,7 +614,8 @@ describe('output modes', () => {
     const [a] = names(o);
     const r = await request(app)
       .get('/nic/update')
-      .query({ hostname: a, key: o.acct.updateToken })
+      .query({ hostname: a })
+      .auth('none', o.acct.updateToken)
       .set('X-Forwarded-For', '203.0.113.99');
     expect(r.text).toBe('good 203.0.113.99\n');
     expect((await logsOf(h.t.db, o.acct.id))[0]!.source_ip).toBe('203.0.113.99');
@@ -597,7 +634,7 @@ describe('bad input changes nothing', () => {
     for (const myip of ['1.2.3', '999.1.1.1', 'host.example', '2001:db8::zz', '1.2.3.4/8']) {
       const o = await owner(h.t.db, 'dyn.test', 1);
       const [a] = names(o);
-      const r = await api().get('/nic/update').query({ hostname: a, myip, key: o.acct.updateToken });
+      const r = await api().get('/nic/update').query({ hostname: a, myip }).auth('none', o.acct.updateToken);
       expect(r.status).toBe(400);
       expect(r.text).toBe('badip\n');
       expect(await recordsAt(h.t.db, a!)).toEqual([]);
@@ -607,9 +644,9 @@ describe('bad input changes nothing', () => {
 
   test('control characters in a host name: notfqdn, logged without them', async () => {
     const o = await owner(h.t.db, 'dyn.test', 1);
-    const r = await api().get(
-      `/nic/update?hostname=a%00b.dyn.test,x%0a.dyn.test&myip=192.0.2.1&key=${o.acct.updateToken}`,
-    );
+    const r = await api()
+      .get(`/nic/update?hostname=a%00b.dyn.test,x%0a.dyn.test&myip=192.0.2.1`)
+      .auth('none', o.acct.updateToken);
     expect(r.status).toBe(200);
     expect(r.text).toBe('notfqdn\nnotfqdn\n');
     const logs = await logsOf(h.t.db, o.acct.id);
@@ -621,7 +658,8 @@ describe('bad input changes nothing', () => {
     const long = Array.from({ length: 200 }, () => names(o)[0]).join(',');
     const r = await api()
       .get('/nic/update')
-      .query({ hostname: long, myip: '192.0.2.1', key: o.acct.updateToken });
+      .query({ hostname: long, myip: '192.0.2.1' })
+      .auth('none', o.acct.updateToken);
     expect(r.text).toBe('numhost\n');
     expect(await recordsAt(h.t.db, names(o)[0]!)).toEqual([]);
   });
@@ -687,7 +725,8 @@ describe('bad input changes nothing', () => {
       const app = createApp({ ...h.deps, db: deadDb });
       const r = await request(app)
         .get('/nic/update')
-        .query({ hostname: 'a.dyn.test,b.dyn.test', key: 'whatever' });
+        .query({ hostname: 'a.dyn.test,b.dyn.test' })
+        .auth('none', 'whatever');
       expect(r.status).toBe(200);
       expect(r.text).toBe('911\n911\n');
       const j = await request(app).get('/update').query({ hostname: 'a.dyn.test', key: 'whatever' });
@@ -714,7 +753,8 @@ describe('bad input changes nothing', () => {
     try {
       const r = await api()
         .get('/nic/update')
-        .query({ hostname: names(o).join(','), myip: '192.0.2.1', key: o.acct.updateToken });
+        .query({ hostname: names(o).join(','), myip: '192.0.2.1' })
+        .auth('none', o.acct.updateToken);
       expect(r.status).toBe(200);
       expect(r.text).toBe('911\n911\n');
       const j = await api()

@@ -54,14 +54,6 @@ function firstValue(query: Params | undefined, body: Params | undefined, names: 
   return allValues(query, body, names).find((v) => v !== '');
 }
 
-/** `/nic/update` answers classic text by default, `/update` and `/update.php` IPv64 JSON; `output=` overrides. */
-export function outputMode(path: string, query: Params | undefined, body: Params | undefined): OutputMode {
-  const o = firstValue(query, body, ['output'])?.trim().toLowerCase();
-  if (o === 'none' || o === 'min' || o === 'full') return o;
-  const p = path.replace(/\/+$/, '').toLowerCase();
-  return p === '/nic/update' ? 'text' : 'full';
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // credentials
 
@@ -79,12 +71,22 @@ export interface PresentedCredentials {
 
 const looksLikeEmail = (s: string) => /^[^\s@:]+@[^\s@:]+$/.test(s);
 
+/** `Bearer <token>` (seed 003's Example 2 sends it as the Basic user name): the token, else undefined. */
+export function bearerToken(value: string): string | undefined {
+  const m = /^bearer\s+(\S.*)$/i.exec(value.trim());
+  return m ? m[1]!.trim() : undefined;
+}
+
 export function parseCredentials(
   headers: IncomingHttpHeaders,
   query: Params | undefined,
   body: Params | undefined,
 ): PresentedCredentials {
-  const tokens = candidateTokens(headers, query, body, TOKEN_PARAMS);
+  const tokens: string[] = [];
+  for (const t of candidateTokens(headers, query, body, TOKEN_PARAMS)) {
+    const token = bearerToken(t) ?? t;
+    if (!tokens.includes(token)) tokens.push(token);
+  }
   let login: PresentedCredentials['login'];
   const user = firstValue(query, body, ['username', 'user']);
   const password = firstValue(query, body, ['password']);

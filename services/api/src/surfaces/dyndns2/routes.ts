@@ -10,7 +10,8 @@ import type { ApiDeps } from '../../deps';
 import { clientIp } from '../../auth';
 import { RedisLimits } from '../../limits';
 import { formatIp, formatRequestFailure, type Reply } from './format';
-import { hasParam, outputMode, type Params } from './parse';
+import { replyMode } from './dialect';
+import { hasParam, type Params } from './parse';
 import { UpdaterService } from './service';
 
 /** The updater paths (seed 003; `/nic/update/` of seed 000 matches too: routing is not strict). */
@@ -41,7 +42,13 @@ export function dyndns2Routes(deps: ApiDeps): Router {
     limits: { fields: 200, fieldSize: 8192, fieldNameSize: 100, files: 0, parts: 200 },
   }).none();
 
-  const modeOf = (req: Request) => outputMode(req.path, asParams(req.query), asParams(req.body));
+  const modeOf = (req: Request) =>
+    replyMode({
+      path: req.path,
+      authorization: req.headers.authorization,
+      query: asParams(req.query),
+      body: asParams(req.body),
+    });
 
   const gate: RequestHandler = (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'POST') {

@@ -9,7 +9,6 @@ import { CALL_LIMITS, LimitsUnavailableError, quotaFor, type RedisLimits } from 
 import { formatRequestFailure, formatResults, type HostResult, type Reply } from './format';
 import {
   HOST_PARAMS,
-  outputMode,
   parseCredentials,
   parseUpdate,
   stringValues,
@@ -17,6 +16,7 @@ import {
   type Params,
   type UpdateRequest,
 } from './parse';
+import { replyMode } from './dialect';
 import { candidateNames, planUpdate, type DomainRow, type RecordRow } from './plan';
 import { formatPrefix } from './prefix';
 import { authenticate, principalKey, quotaKey, type Principal } from './principal';
@@ -95,7 +95,12 @@ export class UpdaterService {
 
   async handle(input: UpdateInput): Promise<Reply> {
     const limits = this.limitsFor();
-    const mode = outputMode(input.path, input.query, input.body);
+    const mode = replyMode({
+      path: input.path,
+      authorization: input.headers.authorization,
+      query: input.query,
+      body: input.body,
+    });
     const source = clientIp(input.sourceIp);
     const ua = input.headers['user-agent'];
     const rawHosts = [input.query, input.body].flatMap((src) =>
