@@ -4,9 +4,10 @@ import { RateLimiter, clientPrefix } from '../src/limits/rrl';
 import { Responder } from '../src/responder';
 import { RCODE, TYPE } from '../src/wire/constants';
 import type { WireRR } from '../src/wire/encode';
-import { encodeA, nameToWire } from '../src/wire/rdata';
+import { encodeA, encodeAAAA, nameToWire } from '../src/wire/rdata';
 import { ixfrRecords } from '../src/xfr/axfr';
 import { Journal } from '../src/zone/journal';
+import type { TunnelConfig } from '../src/zone/store';
 import { encodeRecord } from '../src/zone/records';
 import { addTestZone, makeQuery, testStore } from './helpers';
 
@@ -171,6 +172,33 @@ describe('answer engine', () => {
     const acme = ask('_acme-challenge.gw0.example.net', TYPE.TXT);
     expect(acme.answer).toHaveLength(1);
     expect(acme.answer[0]!.ttl).toBe(30);
+  });
+});
+
+describe('tunnelled gateways without a configured tunnel', () => {
+  const gateways = {
+    'gw0.example.net': { mode: 0 as const, ip4: '198.51.100.7', ip6: '2001:db8:7::7' },
+    'fresh.example.net': { mode: 0 as const, ip4: null, ip6: null },
+  };
+  const withTunnel = (tunnel: TunnelConfig) => {
+    const s = testStore(tunnel);
+    addTestZone(s, 'example.net', [['example.net', 'NS', 'ns1.example.net']], gateways);
+    return (name: string, type: number) => answer(s, { lname: name, type, class: 1 });
+  };
+
+  it('no TUNNEL_IPV4/6 (the default): mode 0 answers the last ping addresses, as mode 1', () => {
+    const q = withTunnel({});
+    expect(q('gw0.example.net', TYPE.A).answer.map((x) => x.rdata)).toEqual([a('198.51.100.7')]);
+    expect(q('www.gw0.example.net', TYPE.A).answer.map((x) => x.rdata)).toEqual([a('198.51.100.7')]);
+    expect(q('gw0.example.net', TYPE.AAAA).answer.map((x) => x.rdata)).toEqual([encodeAAAA('2001:db8:7::7')]);
+    // never pinged yet: no address
+    expect(q('fresh.example.net', TYPE.A).answer).toEqual([]);
+  });
+
+  it('a tunnel of one family configured: mode 0 answers only the tunnel, never the gateway itself', () => {
+    const q = withTunnel({ ipv4: '203.0.113.1' });
+    expect(q('gw0.example.net', TYPE.A).answer.map((x) => x.rdata)).toEqual([a('203.0.113.1')]);
+    expect(q('gw0.example.net', TYPE.AAAA).answer).toEqual([]);
   });
 });
 

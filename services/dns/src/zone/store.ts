@@ -154,9 +154,16 @@ export class Zone {
   }
 }
 
+/**
+ * A gateway's addresses: mode 1 (direct) its last ping addresses; mode 0 (tunnelled) the tunnel's
+ * (`TUNNEL_IPV4/6`). Stock gateways never send `mode`, so on a deployment without any tunnel configured (the
+ * default) a tunnelled gateway is answered like a direct one, with its last ping addresses: otherwise its
+ * name would have no address at all.
+ */
 function gatewayAddresses(gw: Gateway, tunnel: TunnelConfig): StoredRR[] {
-  const v4 = gw.mode === 0 ? tunnel.ipv4 : gw.ip4;
-  const v6 = gw.mode === 0 ? tunnel.ipv6 : gw.ip6;
+  const tunnelled = gw.mode === 0 && Boolean(tunnel.ipv4 || tunnel.ipv6);
+  const v4 = tunnelled ? tunnel.ipv4 : gw.ip4;
+  const v6 = tunnelled ? tunnel.ipv6 : gw.ip6;
   const out: StoredRR[] = [];
   if (v4 && isIP(v4) === 4) out.push({ type: TYPE.A, ttl: GATEWAY_TTL, rdata: encodeA(v4) });
   if (v6 && isIP(v6) === 6) out.push({ type: TYPE.AAAA, ttl: GATEWAY_TTL, rdata: encodeAAAA(v6) });
