@@ -230,7 +230,8 @@ export async function applyChanges(
 /** (Re)loads one whole zone in a snapshot and puts it in the store; null if it is gone. */
 async function loadZone(pool: Pool, id: number, store: ZoneStore): Promise<Zone | null> {
   return inSnapshot(pool, async (c) => {
-    const row = (await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = $1 AND ${SERVED}`, [id])).rows[0];
+    const row = (await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE id = $1 AND ${SERVED}`, [id]))
+      .rows[0];
     if (!row) {
       store.remove(id);
       return null;
