@@ -2,6 +2,7 @@
  * The EnlightNS records API wire format (seed 000): Django-REST-framework-style JSON. Pure: no I/O.
  */
 import type { RecordType } from '@ddns/db';
+import { isOwnerName, normalizeName } from '@ddns/records';
 import { parseAuthorization } from '../../auth/credentials';
 import { USER_RECORD_TYPES } from '../../model/validate';
 
@@ -55,6 +56,16 @@ export function parseTypeFilter(
 /** A record id from the path: a positive integer, else null (answered as not found). */
 export function parseRecordId(raw: string | undefined): number | null {
   return raw && /^\d{1,9}$/.test(raw) && Number(raw) > 0 ? Number(raw) : null;
+}
+
+/**
+ * A record name from the path (`GET /user/record/<hostname>/`, as enlightns-cli asks): lowercased, one
+ * trailing dot dropped; at least two labels (a lone label such as `abc` is neither an id nor a name: 404).
+ */
+export function parseRecordName(raw: string | undefined): string | null {
+  if (!raw) return null;
+  const name = normalizeName(raw);
+  return name.includes('.') && isOwnerName(name) ? name : null;
 }
 
 /** The token of `Authorization: <token>`, `Token <token>` or `Bearer <token>`. */

@@ -6,7 +6,14 @@ import { checkApiCall, LimitsUnavailableError, RedisLimits } from '../../limits'
 import { ModelError } from '../../model/errors';
 import { ownRecord } from '../../model/records';
 import { checkRecordInput } from '../../model/validate';
-import { MESSAGES, parseRecordChange, parseRecordId, parseTypeFilter, tokenFromHeader } from './format';
+import {
+  MESSAGES,
+  parseRecordChange,
+  parseRecordId,
+  parseRecordName,
+  parseTypeFilter,
+  tokenFromHeader,
+} from './format';
 import { accountByRecordsToken, getOrUpdateRecord, issueToken, listRecords } from './service';
 
 /** Failed logins per source address before a 10-minute lockout. */
@@ -96,6 +103,17 @@ export function recordsApiRoutes(deps: ApiDeps): Router {
     const account = res.locals.account;
     const id = parseRecordId(req.params.id as string | undefined);
     try {
+      const name = id === null && !write ? parseRecordName(req.params.id as string | undefined) : null;
+      if (name !== null) {
+        // enlightns-cli: GET /user/record/<hostname>/ → the caller's records with that name (a list)
+        const filter = parseTypeFilter(req.query.type);
+        if (!filter.ok) {
+          res.status(400).json({ type: [filter.error] });
+          return;
+        }
+        res.json(await listRecords(deps.db, account, filter.types, name));
+        return;
+      }
       if (id === null) throw new ModelError('not_found', 'bad id');
       if (!write) {
         res.json(await getOrUpdateRecord(deps.db, account, id));

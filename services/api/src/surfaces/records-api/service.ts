@@ -1,4 +1,4 @@
-import type { Account, Db, RecordType } from '@ddns/db';
+import { sql, type Account, type Db, type RecordType } from '@ddns/db';
 import { hashToken, newToken, tokenMatches } from '@ddns/secrets';
 import { ownRecord, updateRecord } from '../../model/records';
 import { formatRecord, type RecordJson } from './format';
@@ -44,11 +44,16 @@ export async function accountByRecordsToken(db: Db, token: string): Promise<Acco
   return account;
 }
 
-/** The account's records (those of its domains), optionally of some types only, in id order. */
+/**
+ * The account's records (those of its domains), optionally of some types only, in id order. With `name`, only
+ * the records at that name, addresses (A, AAAA) first: enlightns-cli takes the first one as the record to
+ * update.
+ */
 export async function listRecords(
   db: Db,
   account: Account,
   types: RecordType[] | null,
+  name?: string,
 ): Promise<RecordJson[]> {
   let q = db
     .selectFrom('records')
@@ -57,6 +62,10 @@ export async function listRecords(
     .select(['records.id', 'records.name', 'records.type', 'records.content', 'records.ttl', 'zones.kind'])
     .where('domains.account_id', '=', account.id);
   if (types) q = q.where('records.type', 'in', types);
+  if (name !== undefined)
+    q = q
+      .where('records.name', '=', name)
+      .orderBy(sql`CASE records.type WHEN 'A' THEN 0 WHEN 'AAAA' THEN 1 ELSE 2 END`);
   const rows = await q.orderBy('records.id').execute();
   return rows.map((x) => formatRecord(x, { shared: x.kind === 'shared', owner: account.email }));
 }
