@@ -4,6 +4,8 @@ import type { Db } from '@ddns/db';
 export interface CliIo {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** all of standard input (for `--password-stdin`); absent: there is none */
+  readInput?: () => Promise<string>;
 }
 
 /** What a command gets from the front end: its output, and the database (opened on first use). */
@@ -48,4 +50,28 @@ export function printer(io: CliIo, json: boolean | undefined): (value: unknown, 
 export function need(v: string | undefined, flag: string): string {
   if (!v) throw new UsageError(`${flag} is required`);
   return v;
+}
+
+/** The account a command is about: `ddns account <sub> EMAIL` or `--email EMAIL`. */
+export function emailArg(positional: string | undefined, flag: string | undefined): string {
+  if (positional && flag && positional !== flag) throw new UsageError('give the e-mail address once');
+  return need(positional ?? flag, 'an e-mail address (or --email)');
+}
+
+/** Text output of a listing: one line per row, tab-separated, or `empty` when there are none. */
+export function table<T>(
+  rows: T[],
+  line: (r: T) => (string | number | null | undefined | false)[],
+  empty: string,
+) {
+  return rows.length
+    ? rows
+        .map((r) =>
+          line(r)
+            .filter((c) => c !== undefined && c !== false)
+            .map((c) => c ?? '-')
+            .join('\t'),
+        )
+        .join('\n')
+    : empty;
 }

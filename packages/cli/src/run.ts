@@ -10,6 +10,11 @@ const usage = (groups: CommandGroup[]) =>
 const stdio: CliIo = {
   out: (s) => process.stdout.write(s + '\n'),
   err: (s) => process.stderr.write(s + '\n'),
+  readInput: async () => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
 };
 
 /** A command-line parsing error from node:util's parseArgs (unknown option, missing value...). */

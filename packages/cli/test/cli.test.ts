@@ -65,15 +65,25 @@ test('e-mail addresses are unique regardless of case', async () => {
   expect(r.err).toMatch(/already exists/);
 });
 
-test('rotate-key replaces both secrets', async () => {
+test('rotate-key replaces the API key only; rotate-update-token the update token only', async () => {
   const before = await t.db.selectFrom('accounts').selectAll().executeTakeFirstOrThrow();
   const r = await cli('account', 'rotate-key', '--email', 'alice@example.com', '--json');
   expect(r.code).toBe(0);
-  const k = JSON.parse(r.out) as { apiKey: string };
+  const k = JSON.parse(r.out) as { apiKey: string; updateToken?: string };
+  expect(k.updateToken).toBeUndefined();
   const after = await t.db.selectFrom('accounts').selectAll().executeTakeFirstOrThrow();
   expect(after.api_key_hash).toBe(sha256(k.apiKey));
   expect(after.api_key_hash).not.toBe(before.api_key_hash);
-  expect(after.update_token_hash).not.toBe(before.update_token_hash);
+  expect(after.update_token_hash).toBe(before.update_token_hash);
+
+  const u = await cli('account', 'rotate-update-token', 'alice@example.com', '--json');
+  expect(u.code).toBe(0);
+  const ut = JSON.parse(u.out) as { updateToken: string; apiKey?: string };
+  expect(ut.apiKey).toBeUndefined();
+  const last = await t.db.selectFrom('accounts').selectAll().executeTakeFirstOrThrow();
+  expect(last.update_token_hash).toBe(sha256(ut.updateToken));
+  expect(last.update_token_hash).not.toBe(before.update_token_hash);
+  expect(last.api_key_hash).toBe(after.api_key_hash);
 });
 
 test('zone add creates SOA data, apex NS and glue; domain add registers under it', async () => {

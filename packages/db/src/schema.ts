@@ -36,6 +36,12 @@ export interface AccountsTable {
   /** account class: selects daily quotas */
   class: Generated<string>;
   is_admin: Generated<boolean>;
+  /**
+   * set by `ddns account disable`: while not null the API refuses every login and token of the account
+   * (API key, update token, its domains' tokens, records-API tokens, passwords, /mail tokens); its names
+   * stay in the DNS and stay reserved. Null = enabled.
+   */
+  disabled_at: NullableTimestamp;
   created_at: DefaultTimestamp;
 }
 

@@ -1,6 +1,8 @@
 import type { Db } from '@ddns/db';
 import { hashPassword, hashToken, newToken } from '@ddns/secrets';
+import { accountClass } from './classes';
 import { OpError } from './errors';
+import { checkPassword } from './passwords';
 
 export interface CreatedAccount {
   id: number;
@@ -19,8 +21,8 @@ export async function createAccount(
 ): Promise<CreatedAccount> {
   const email = input.email.trim();
   if (!EMAIL.test(email)) throw new OpError(`"${input.email}" is not an e-mail address`);
-  if (input.password !== undefined && input.password.length < 8)
-    throw new OpError('the password must be at least 8 characters');
+  if (input.password !== undefined) checkPassword(input.password);
+  const cls = accountClass(input.class ?? 'default');
   const taken = await db
     .selectFrom('accounts')
     .select('id')
@@ -36,7 +38,7 @@ export async function createAccount(
       password_hash: input.password ? await hashPassword(input.password) : null,
       api_key_hash: hashToken(apiKey),
       update_token_hash: hashToken(updateToken),
-      class: input.class ?? 'default',
+      class: cls,
       is_admin: input.admin ?? false,
     })
     .returning(['id', 'email'])
@@ -49,6 +51,8 @@ export interface AccountSummary {
   email: string;
   class: string;
   admin: boolean;
+  /** when the account was disabled; null while it is enabled */
+  disabledAt: string | null;
   domains: number;
   createdAt: string;
 }
@@ -62,6 +66,7 @@ export async function listAccounts(db: Db): Promise<AccountSummary[]> {
       'accounts.email',
       'accounts.class',
       'accounts.is_admin',
+      'accounts.disabled_at',
       'accounts.created_at',
       eb.fn.count<string>('domains.id').as('domains'),
     ])
@@ -73,31 +78,23 @@ export async function listAccounts(db: Db): Promise<AccountSummary[]> {
     email: r.email,
     class: r.class,
     admin: r.is_admin,
+    disabledAt: r.disabled_at?.toISOString() ?? null,
     domains: Number(r.domains),
     createdAt: r.created_at.toISOString(),
   }));
 }
 
-/** Replaces an account's API key and update token; the old ones stop working at once. */
-export async function rotateKeys(db: Db, email: string): Promise<CreatedAccount> {
-  const apiKey = newToken();
-  const updateToken = newToken();
+/** The account with this e-mail address (any case), or an OpError naming it. */
+export async function findAccount(db: Db, email: string): Promise<{ id: number; email: string }> {
   const row = await db
-    .updateTable('accounts')
-    .set({ api_key_hash: hashToken(apiKey), update_token_hash: hashToken(updateToken) })
+    .selectFrom('accounts')
+    .select(['id', 'email'])
     .where((eb) => eb(eb.fn('lower', ['email']), '=', email.trim().toLowerCase()))
-    .returning(['id', 'email'])
     .executeTakeFirst();
   if (!row) throw new OpError(`no account with e-mail ${email}`);
-  return { id: row.id, email: row.email, apiKey, updateToken };
+  return row;
 }
 
 export async function findAccountId(db: Db, email: string): Promise<number> {
-  const row = await db
-    .selectFrom('accounts')
-    .select('id')
-    .where((eb) => eb(eb.fn('lower', ['email']), '=', email.trim().toLowerCase()))
-    .executeTakeFirst();
-  if (!row) throw new OpError(`no account with e-mail ${email}`);
-  return row.id;
+  return (await findAccount(db, email)).id;
 }

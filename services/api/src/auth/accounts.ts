@@ -3,7 +3,8 @@ import { hashPassword, hashToken, tokenMatches, verifyPassword } from '@ddns/sec
 
 /**
  * Token and password look-ups shared by every surface. A token is found by its SHA-256 (an index look-up),
- * then compared in constant time.
+ * then compared in constant time. A disabled account (`accounts.disabled_at`) matches nothing: neither its
+ * own secrets nor its domains' tokens.
  */
 export async function accountByApiKey(db: Db, key: string): Promise<Account | undefined> {
   if (!key) return undefined;
@@ -11,6 +12,7 @@ export async function accountByApiKey(db: Db, key: string): Promise<Account | un
     .selectFrom('accounts')
     .selectAll()
     .where('api_key_hash', '=', hashToken(key))
+    .where('disabled_at', 'is', null)
     .executeTakeFirst();
   return a && tokenMatches(key, a.api_key_hash) ? a : undefined;
 }
@@ -21,6 +23,7 @@ export async function accountByUpdateToken(db: Db, token: string): Promise<Accou
     .selectFrom('accounts')
     .selectAll()
     .where('update_token_hash', '=', hashToken(token))
+    .where('disabled_at', 'is', null)
     .executeTakeFirst();
   return a && tokenMatches(token, a.update_token_hash) ? a : undefined;
 }
@@ -29,8 +32,10 @@ export async function domainByToken(db: Db, token: string): Promise<Domain | und
   if (!token) return undefined;
   const d = await db
     .selectFrom('domains')
-    .selectAll()
-    .where('token_hash', '=', hashToken(token))
+    .leftJoin('accounts', 'accounts.id', 'domains.account_id')
+    .selectAll('domains')
+    .where('domains.token_hash', '=', hashToken(token))
+    .where('accounts.disabled_at', 'is', null)
     .executeTakeFirst();
   return d && tokenMatches(token, d.token_hash) ? d : undefined;
 }
@@ -51,7 +56,8 @@ export async function accountByPassword(
     await verifyPassword(password, await dummyHash()); // same work either way
     return undefined;
   }
-  return (await verifyPassword(password, a.password_hash)) ? a : undefined;
+  const ok = await verifyPassword(password, a.password_hash);
+  return ok && a.disabled_at === null ? a : undefined;
 }
 
 let dummy: Promise<string> | undefined;

@@ -136,6 +136,7 @@ export function mailRoutes(deps: ApiDeps): Router {
       .selectFrom('accounts')
       .select(['id', 'is_admin'])
       .where('id', '=', check.accountId)
+      .where('disabled_at', 'is', null)
       .executeTakeFirst();
     if (!a) {
       res.status(401).json(failure('Auth-token is not valid'));

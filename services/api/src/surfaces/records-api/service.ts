@@ -37,6 +37,7 @@ export async function accountByRecordsToken(db: Db, token: string): Promise<Acco
     .selectAll('accounts')
     .select(['api_tokens.id as token_id', 'api_tokens.token_hash'])
     .where('api_tokens.token_hash', '=', hashToken(token))
+    .where('accounts.disabled_at', 'is', null)
     .executeTakeFirst();
   if (!row || !tokenMatches(token, row.token_hash)) return undefined;
   const { token_id, token_hash: _h, ...account } = row;
