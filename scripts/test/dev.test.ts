@@ -42,7 +42,7 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
   dev.stderr.on('data', (c: Buffer) => (out += c.toString()));
   try {
     // ready: /readyz answers 200
-    const until = Date.now() + 30_000;
+    const until = Date.now() + 90_000;
     let ready = 0;
     while (Date.now() < until) {
       ready = await fetch(`http://127.0.0.1:${apiPort}/readyz`).then(
@@ -72,4 +72,4 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
     expect(out).toMatch(/all stopped/);
     for (const pid of new Set(pids)) expect(alive(pid) ? `pid ${pid} still running` : 'gone').toBe('gone');
   }
-}, 60_000);
+}, 150_000);
