@@ -1,6 +1,7 @@
 /**
  * `pnpm build`: bundles each service (and the CLI) into <its folder>/dist/main.js with esbuild. Workspace
  * packages (@ddns/*) are bundled in; npm dependencies stay external and resolve from that folder's node_modules.
+ * Also the image's healthcheck (infra/docker/healthcheck.ts -> infra/docker/dist/healthcheck.js, no dependencies).
  */
 import { build, type Plugin } from 'esbuild';
 import { join } from 'node:path';
@@ -15,13 +16,19 @@ const externals: Plugin = {
   },
 };
 
-const entries = ['services/api', 'services/dns', 'services/mailer', 'packages/cli'];
+const entries: { from: string; to: string }[] = [
+  ...['services/api', 'services/dns', 'services/mailer', 'packages/cli'].map((dir) => ({
+    from: join(dir, 'src', 'main.ts'),
+    to: join(dir, 'dist', 'main.js'),
+  })),
+  { from: 'infra/docker/healthcheck.ts', to: 'infra/docker/dist/healthcheck.js' },
+];
 
 async function main(): Promise<void> {
-  for (const dir of entries) {
+  for (const { from, to } of entries) {
     await build({
-      entryPoints: [join(root, dir, 'src', 'main.ts')],
-      outfile: join(root, dir, 'dist', 'main.js'),
+      entryPoints: [join(root, from)],
+      outfile: join(root, to),
       bundle: true,
       platform: 'node',
       target: 'node20',
@@ -30,7 +37,7 @@ async function main(): Promise<void> {
       plugins: [externals],
       logLevel: 'warning',
     });
-    process.stdout.write(`built ${dir}/dist/main.js\n`);
+    process.stdout.write(`built ${to}\n`);
   }
 }
 

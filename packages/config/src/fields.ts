@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { secret } from './secret';
 
 /**
  * Every environment variable of DESIGN.md, each with its parser. A service builds its config from the subset
@@ -51,6 +52,9 @@ export const fields = {
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port(8080),
   API_HTTP_PORT: port(8081),
+  /** Prometheus metrics of the API, apart from the public port: loopback unless opened on purpose */
+  API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  API_METRICS_PORT: port(9464),
   TRUST_PROXY: z
     .string()
     .default('false')
@@ -59,6 +63,8 @@ export const fields = {
   REGISTRATION_ZONE: optionalString,
   DNS_HOST: z.string().min(1).default('0.0.0.0'),
   DNS_PORT: port(53),
+  /** Prometheus metrics of the DNS service: loopback unless opened on purpose */
+  DNS_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   DNS_METRICS_PORT: port(9153),
   DNS_SECONDARIES: z
     .string()
@@ -95,6 +101,8 @@ export const fields = {
     'https://acme-staging-v02.api.letsencrypt.org/directory',
   ),
   ACME_CA_FILE: optionalString,
+  /** rewritten every 10 s while the mailer's workers, Redis and Postgres answer (the image's healthcheck) */
+  MAILER_HEARTBEAT_FILE: optionalString,
   /** our DNS service as host:port: the mailer waits until it answers a challenge TXT before asking the CA */
   ACME_DNS_SERVER: optionalString.refine(
     (v) => v === undefined || /^(\[[0-9a-fA-F:]+\]|[^\s:]+):\d{1,5}$/.test(v),
@@ -102,8 +110,8 @@ export const fields = {
       message: 'must be host:port (e.g. dns:53 or 127.0.0.1:1053)',
     },
   ),
-  JWT_SECRET: z.string().min(16, 'must be at least 16 characters'),
-  SECRETS_KEY: z.string().min(16, 'must be at least 16 characters'),
+  JWT_SECRET: secret,
+  SECRETS_KEY: secret,
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
   GATEWAY_EXPIRY_DAYS: z.coerce.number().int().min(0).default(0),

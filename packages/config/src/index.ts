@@ -1,2 +1,3 @@
 export * from './env';
 export * from './fields';
+export { MIN_SECRET_LENGTH, secretProblem } from './secret';

@@ -75,8 +75,8 @@ export function testEnv(over: Record<string, string> = {}): NodeJS.ProcessEnv {
   return {
     DATABASE_URL: process.env.TEST_DATABASE_URL,
     REDIS_URL: testRedisUrl(),
-    JWT_SECRET: 'test-jwt-secret-0123456789',
-    SECRETS_KEY: 'test-secrets-key-0123456789',
+    JWT_SECRET: 'test-jwt-secret-0123456789-abcdefghijklmn',
+    SECRETS_KEY: 'test-secrets-key-0123456789-abcdefghijklm',
     LOG_LEVEL: 'silent',
     ...over,
   };

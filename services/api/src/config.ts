@@ -7,6 +7,8 @@ export const apiConfigSchema = pick(
   'API_HOST',
   'API_PORT',
   'API_HTTP_PORT',
+  'API_METRICS_HOST',
+  'API_METRICS_PORT',
   'TRUST_PROXY',
   'PUBLIC_URL',
   'REGISTRATION_ZONE',

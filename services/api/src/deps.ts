@@ -1,7 +1,6 @@
 import type { Db } from '@ddns/db';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { ApiConfig } from './config';
 
 /** Everything a surface needs, created once in main.ts (or by a test) and handed to createApp. */
@@ -13,7 +12,6 @@ export interface ApiDeps {
   /** prefix for every Redis key and BullMQ queue of this deployment (tests use a unique one) */
   redisPrefix: string;
   logger: Logger;
-  metrics: Registry;
   /**
    * DynDNS2 per-key call limit (3 / 10 s) and nochg rule; default on. Off only for benchmarks (bench/update):
    * daily quotas and failed-auth lockouts still apply.

@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createApp } from './app';
 import { apiConfigSchema } from './config';
 import { createLogger } from './logger';
+import { startMetricsServer } from './metrics-server';
 import { startServers } from './server';
 
 async function main(): Promise<void> {
@@ -28,17 +29,18 @@ async function main(): Promise<void> {
     redis,
     redisPrefix: DEFAULT_BULL_PREFIX,
     logger,
-    metrics,
     updaterRateLimit,
   });
   const servers = await startServers(app, config, logger);
+  const metricsServer = await startMetricsServer(metrics, config.API_METRICS_HOST, config.API_METRICS_PORT);
+  logger.info({ host: config.API_METRICS_HOST, port: metricsServer.port }, 'metrics listening');
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: no new connections, finishing in-flight requests');
-    await servers.close();
+    await Promise.all([servers.close(), metricsServer.close()]);
     await db.destroy().catch(() => undefined);
     redis.disconnect();
     logger.info('stopped');

@@ -5,6 +5,7 @@ export const dnsConfigSchema = pick(
   'DATABASE_URL',
   'DNS_HOST',
   'DNS_PORT',
+  'DNS_METRICS_HOST',
   'DNS_METRICS_PORT',
   'DNS_SECONDARIES',
   'DNS_RRL',

@@ -27,9 +27,8 @@ async function main(): Promise<void> {
       cluster.fork({ DNS_WORKER_INDEX: String(w.id) });
     });
     const aggregated = new AggregatorRegistry();
-    const hosts = listenHosts(config.DNS_HOST).hosts;
     const metricsServer = await serveMetrics(
-      hosts[0] === '::' ? '::' : hosts[0]!,
+      config.DNS_METRICS_HOST,
       config.DNS_METRICS_PORT,
       () => aggregated.clusterMetrics(),
       aggregated.contentType,
@@ -52,6 +51,7 @@ async function main(): Promise<void> {
     optionalHosts: optional,
     port: config.DNS_PORT,
     metricsPort: cluster.isWorker ? null : config.DNS_METRICS_PORT,
+    metricsHost: config.DNS_METRICS_HOST,
     secondaries: config.DNS_SECONDARIES,
     notify: first,
     tunnel: { ipv4: config.TUNNEL_IPV4, ipv6: config.TUNNEL_IPV6 },

@@ -19,6 +19,8 @@ export interface DnsServerOptions {
   port: number;
   /** Prometheus endpoint; null/undefined = none, 0 = any free port */
   metricsPort?: number | null;
+  /** address of the Prometheus endpoint (default 127.0.0.1: not reachable from outside) */
+  metricsHost?: string;
   /** `ip`, `ip:port`, `[v6]:port`: allowed to AXFR, sent NOTIFY */
   secondaries?: readonly string[];
   tunnel?: TunnelConfig;
@@ -167,7 +169,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   }
   try {
     if (opts.metricsPort !== null && opts.metricsPort !== undefined) {
-      metricsServer = await metrics.listen(hosts[0] === '::' ? '::' : hosts[0]!, opts.metricsPort);
+      metricsServer = await metrics.listen(opts.metricsHost ?? '127.0.0.1', opts.metricsPort);
     }
   } catch (err) {
     await listeners.close();

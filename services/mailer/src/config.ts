@@ -13,5 +13,6 @@ export const mailerConfigSchema = pick(
   'SECRETS_KEY',
   'GATEWAY_EXPIRY_DAYS',
   'LOG_LEVEL',
+  'MAILER_HEARTBEAT_FILE',
 );
 export type MailerConfig = z.infer<typeof mailerConfigSchema>;

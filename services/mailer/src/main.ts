@@ -3,6 +3,7 @@ import { createDb } from '@ddns/db';
 import { DEFAULT_BULL_PREFIX } from '@ddns/jobs';
 import pino from 'pino';
 import { mailerConfigSchema } from './config';
+import { startHeartbeat } from './heartbeat';
 import { startMailer } from './worker';
 
 async function main(): Promise<void> {
@@ -10,12 +11,16 @@ async function main(): Promise<void> {
   const logger = pino({ name: 'mailer', level: config.LOG_LEVEL });
   const db = createDb(config.DATABASE_URL, { max: 4, applicationName: 'ddns-mailer' });
   const mailer = await startMailer({ config, db, logger, prefix: DEFAULT_BULL_PREFIX });
+  const heartbeat = config.MAILER_HEARTBEAT_FILE
+    ? startHeartbeat({ file: config.MAILER_HEARTBEAT_FILE, workers: mailer.workers, db, logger })
+    : null;
   logger.info('mailer consuming queues');
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down: finishing running jobs');
+    heartbeat?.stop();
     await mailer.stop();
     await db.destroy();
     logger.info('stopped');

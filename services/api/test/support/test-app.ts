@@ -1,7 +1,6 @@
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { Registry } from 'prom-client';
 import { parseConfig } from '@ddns/config';
 import { createTestDatabase, testEnv, testRedisPrefix, testRedisUrl, type TestDatabase } from '@ddns/testkit';
 import { createApp } from '../../src/app';
@@ -31,7 +30,6 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     redis,
     redisPrefix: testRedisPrefix('api'),
     logger: pino({ level: 'silent' }),
-    metrics: new Registry(),
   };
   return {
     app: createApp(deps),

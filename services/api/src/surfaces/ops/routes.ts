@@ -4,8 +4,8 @@ import { queueDashboard } from './queue-dashboard';
 import { checkReadiness } from './readiness';
 
 /**
- * /healthz (the process is alive), /readyz (Postgres and Redis answer), /metrics (Prometheus),
- * /admin/queues (bull-board, admin credentials).
+ * /healthz (the process is alive), /readyz (Postgres and Redis answer), /admin/queues (bull-board, admin
+ * credentials). Prometheus metrics are served apart, on API_METRICS_HOST:API_METRICS_PORT (../../metrics-server.ts).
  */
 export function opsRoutes(deps: ApiDeps): Router {
   const r = Router();
@@ -17,9 +17,6 @@ export function opsRoutes(deps: ApiDeps): Router {
     res
       .status(report.ready ? 200 : 503)
       .json({ status: report.ready ? 'ready' : 'not ready', ...report.checks });
-  });
-  r.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.contentType).send(await deps.metrics.metrics());
   });
   r.use(queueDashboard(deps));
   return r;
