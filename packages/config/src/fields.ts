@@ -41,6 +41,9 @@ const boolish = z
   .default('false')
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+const DOMAIN =
+  /^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
+
 const optionalString = z
   .string()
   .optional()
@@ -115,6 +118,22 @@ export const fields = {
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
   GATEWAY_EXPIRY_DAYS: z.coerce.number().int().min(0).default(0),
+  /** `ddns init`: the shared zone to create (gateways and updaters register under it) */
+  DDNS_ZONE: optionalString.refine((v) => v === undefined || DOMAIN.test(v), {
+    message: 'must be a domain name (e.g. dyn.example.net)',
+  }),
+  /** `ddns init`: the zone's name servers, `host=ip` (glue for in-zone hosts) or `host`, comma-separated */
+  DDNS_NS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((list) => list.every((n) => /^[^=\s]+(=[0-9a-fA-F.:]+)?$/.test(n)), {
+      message: 'must be a comma-separated list of host=ip or host (e.g. ns1.dyn.example.net=203.0.113.53)',
+    }),
+  /** `ddns init`: e-mail of the first admin account (created once, credentials printed once) */
+  DDNS_ADMIN_EMAIL: optionalString.refine((v) => v === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v), {
+    message: 'must be an e-mail address',
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 } as const;
 

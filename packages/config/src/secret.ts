@@ -13,7 +13,8 @@ const PUBLISHED = new Set([
   'change-me-to-a-long-random-string',
   'change-me-to-another-long-random-string',
 ]);
-const PLACEHOLDER = /change[-_ .]?me|replace[-_ .]?me|changeit|placeholder|your[-_ .]?secret|^(secret|password)/i;
+const PLACEHOLDER =
+  /change[-_ .]?me|replace[-_ .]?me|changeit|placeholder|your[-_ .]?secret|^(secret|password)/i;
 
 /** Why a secret is unfit, or null when it is fine. Pure, for the config field and for tests. */
 export function secretProblem(value: string): string | null {
@@ -21,8 +22,7 @@ export function secretProblem(value: string): string | null {
     return `must be at least ${MIN_SECRET_LENGTH} characters (generate one: openssl rand -hex 32)`;
   if (PUBLISHED.has(value.toLowerCase()) || PLACEHOLDER.test(value))
     return 'is a placeholder, not a secret (generate one: openssl rand -hex 32)';
-  if (new Set(value).size < 8)
-    return 'is too repetitive to be a secret (generate one: openssl rand -hex 32)';
+  if (new Set(value).size < 8) return 'is too repetitive to be a secret (generate one: openssl rand -hex 32)';
   return null;
 }
 
