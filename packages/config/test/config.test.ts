@@ -49,7 +49,7 @@ test.each(['api', 'dns', 'mailer'])(
       {
         env,
         encoding: 'utf8',
-        timeout: 20_000,
+        timeout: 90_000,
       },
     );
     expect(r.status).toBe(1);
@@ -62,6 +62,7 @@ test.each(['api', 'dns', 'mailer'])(
       expect(lines).toContain('config: DNS_PORT must be a port number between 1 and 65535 (got "99999")');
     expect(lines.every((l) => l.startsWith('config: '))).toBe(true);
   },
+  120_000,
 );
 
 test('ACME_DNS_SERVER is host:port', () => {
@@ -110,25 +111,29 @@ describe('JWT_SECRET and SECRETS_KEY', () => {
     if (value) expect(p).not.toContain(value); // never echoed
   });
 
-  test.each(['api', 'mailer'])('the %s service refuses a placeholder secret', (svc) => {
-    const r = spawnSync(
-      join(root, 'node_modules', '.bin', 'tsx'),
-      [join(root, 'services', svc, 'src', 'main.ts')],
-      {
-        env: {
-          PATH: process.env.PATH,
-          DATABASE_URL: 'postgres://127.0.0.1:1/none',
-          REDIS_URL: 'redis://127.0.0.1:1',
-          JWT_SECRET: randomBytes(32).toString('hex'),
-          SECRETS_KEY: 'compose-dev-secrets-key-change-me',
+  test.each(['api', 'mailer'])(
+    'the %s service refuses a placeholder secret',
+    (svc) => {
+      const r = spawnSync(
+        join(root, 'node_modules', '.bin', 'tsx'),
+        [join(root, 'services', svc, 'src', 'main.ts')],
+        {
+          env: {
+            PATH: process.env.PATH,
+            DATABASE_URL: 'postgres://127.0.0.1:1/none',
+            REDIS_URL: 'redis://127.0.0.1:1',
+            JWT_SECRET: randomBytes(32).toString('hex'),
+            SECRETS_KEY: 'compose-dev-secrets-key-change-me',
+          },
+          encoding: 'utf8',
+          timeout: 90_000,
         },
-        encoding: 'utf8',
-        timeout: 20_000,
-      },
-    );
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe(
-      'config: SECRETS_KEY is a placeholder, not a secret (generate one: openssl rand -hex 32)',
-    );
-  });
+      );
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toBe(
+        'config: SECRETS_KEY is a placeholder, not a secret (generate one: openssl rand -hex 32)',
+      );
+    },
+    120_000,
+  );
 });
