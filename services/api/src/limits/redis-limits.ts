@@ -23,6 +23,25 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {c, ttl}`;
 
+// Takes `weight` units of a budget only when all of them fit; a refusal counts on a second key instead.
+const TAKE = `
+local c = tonumber(redis.call('GET', KEYS[1]) or '0')
+local w = tonumber(ARGV[1])
+if c + w > tonumber(ARGV[2]) then
+  local o = redis.call('INCR', KEYS[2])
+  if o == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+  return {0, c, o}
+end
+c = redis.call('INCRBY', KEYS[1], w)
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return {1, c, 0}`;
+
+/** What taking several units of a daily quota did. */
+export interface TakeResult extends LimitResult {
+  /** refusals today, this one included (0 when allowed): 1 on the first refusal */
+  refusals: number;
+}
+
 /**
  * Counters shared by every API replica: fixed-window rate limits, daily quotas, failure lockouts.
  * All keys live under `<prefix>:limits:`. Every method throws LimitsUnavailableError when Redis is down.
@@ -58,6 +77,29 @@ export class RedisLimits {
       (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000,
     );
     return { ...r, retryAfter: Math.max(1, untilMidnight) };
+  }
+
+  /**
+   * Takes `weight` units (e.g. the hosts of one update) of a daily quota (UTC day), all or nothing: a request
+   * that does not fit takes nothing, so a smaller one may still fit.
+   */
+  async dailyTake(key: string, limit: number, weight: number, now = new Date()): Promise<TakeResult> {
+    const day = now.toISOString().slice(0, 10);
+    const k = this.key(`daily:${key}:${day}`);
+    let r: [number, number, number];
+    try {
+      r = (await this.redis.eval(TAKE, 2, k, `${k}:refused`, String(weight), String(limit), '86400000')) as [
+        number,
+        number,
+        number,
+      ];
+    } catch (err) {
+      throw new LimitsUnavailableError(err);
+    }
+    const untilMidnight = Math.ceil(
+      (Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000,
+    );
+    return { allowed: r[0] === 1, count: r[1], refusals: r[2], retryAfter: Math.max(1, untilMidnight) };
   }
 
   /** Seconds left on a lockout of `key`, or 0 when it is not locked. */

@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import type { ApiDeps } from '../../deps';
 import { accountByApiKeys, candidateTokens, clientIp } from '../../auth';
 import { formBodies } from '../../http/forms';
-import { checkApiCall, LimitsUnavailableError, RedisLimits } from '../../limits';
+import { AuthThrottle, checkApiCall, LimitsUnavailableError, RedisLimits } from '../../limits';
 import { ModelError } from '../../model/errors';
 import { pingHealthCheck } from '../../model/healthchecks';
 import { ACTION_METHODS, envelope, KEY_PARAMS, parseCall, readParam } from './format';
@@ -26,16 +26,21 @@ export function accountApiRoutes(deps: ApiDeps): Router {
     async (req, res) => {
       const call = parseCall(req.query, req.body);
       const callName = call.ok ? call.action : 'api';
-      const account = await accountByApiKeys(
-        deps.db,
-        candidateTokens(req.headers, req.query, req.body, KEY_PARAMS),
-      );
-      if (!account) {
-        send(res, callName, { status: 401, message: 'missing or wrong API key' });
-        return;
-      }
+      const candidates = candidateTokens(req.headers, req.query, req.body, KEY_PARAMS);
+      const account = await accountByApiKeys(deps.db, candidates);
       let today: number;
       try {
+        if (!account) {
+          const wait = candidates.length
+            ? await new AuthThrottle(deps.redis, deps.redisPrefix).tokenFailed(clientIp(req.ip))
+            : 0;
+          // wrong keys are counted per source network; a throttled network is told to slow down
+          if (wait > 0) {
+            res.setHeader('Retry-After', String(wait));
+            send(res, callName, { status: 429, message: 'too many wrong API keys from your network' });
+          } else send(res, callName, { status: 401, message: 'missing or wrong API key' });
+          return;
+        }
         const verdict = await checkApiCall(new RedisLimits(deps.redis, deps.redisPrefix), account);
         if (!verdict.allowed) {
           res.setHeader('Retry-After', String(verdict.retryAfter));

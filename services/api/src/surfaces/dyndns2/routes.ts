@@ -8,7 +8,7 @@ import express, {
 import multer from 'multer';
 import type { ApiDeps } from '../../deps';
 import { clientIp } from '../../auth';
-import { RedisLimits } from '../../limits';
+import { AuthThrottle, RedisLimits } from '../../limits';
 import { formatIp, formatRequestFailure, type Reply } from './format';
 import { replyMode } from './dialect';
 import { hasParam, type Params } from './parse';
@@ -34,7 +34,10 @@ export function dyndns2Routes(deps: ApiDeps): Router {
     deps.db,
     // per request: deps.redis may be replaced (tests stand in a dead Redis)
     () => new RedisLimits(deps.redis, deps.redisPrefix),
-    { rateLimit: deps.updaterRateLimit ?? true },
+    {
+      rateLimit: deps.updaterRateLimit ?? true,
+      throttleFor: () => new AuthThrottle(deps.redis, deps.redisPrefix),
+    },
     deps.logger,
   );
   const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });

@@ -5,7 +5,13 @@ import { hashToken } from '@ddns/secrets';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { clientIp } from '../../auth';
-import { CALL_LIMITS, LimitsUnavailableError, quotaFor, type RedisLimits } from '../../limits';
+import {
+  CALL_LIMITS,
+  LimitsUnavailableError,
+  quotaFor,
+  type AuthThrottle,
+  type RedisLimits,
+} from '../../limits';
 import { formatRequestFailure, formatResults, type HostResult, type Reply } from './format';
 import {
   HOST_PARAMS,
@@ -22,9 +28,6 @@ import { formatPrefix } from './prefix';
 import { authenticate, principalKey, quotaKey, type Principal } from './principal';
 import { batch, logStatement, type LogRow } from './sql';
 
-/** Failed authentications of one key before it is locked, and for how long (seconds). */
-export const FAIL_LIMIT = 5;
-export const LOCK_SECONDS = 600;
 /**
  * The nochg rule: a host may answer `nochg` NOCHG_LIMIT times within NOCHG_WINDOW seconds (counted from the
  * first nochg after its last change); further unchanged updates answer `abuse` and change nothing until the
@@ -36,6 +39,8 @@ export const NOCHG_WINDOW = 3600;
 export interface UpdaterOptions {
   /** the per-key call limit and the nochg rule (off only for benchmarks); daily quotas and lockouts always apply */
   rateLimit: boolean;
+  /** the failed-authentication throttle (per source network and account), per request */
+  throttleFor: () => AuthThrottle;
 }
 
 /** One updater request, as routes.ts hands it over. */
@@ -145,28 +150,25 @@ export class UpdaterService {
         });
         return formatRequestFailure(mode, 'badauth');
       }
-      // A password login checks the lockout first (no argon2 work, no answer for a locked e-mail). A token is
-      // looked up first: only a token that fails can have been locked (a valid random token never fails), so
-      // the lockout is checked on failure and a successful request spends no Redis round trip on it.
+      // A password login asks the throttle first (no argon2 work, no answer for a throttled source). A token
+      // is looked up first: a valid random token cannot have been guessed, so only failures are counted (per
+      // source network) and a successful request spends no Redis round trip on it.
+      const throttle = this.opts.throttleFor();
       if (creds.login) {
-        const locked = await limits.lockedFor(creds.key);
-        if (locked > 0) return formatRequestFailure(mode, 'abuse', { retryAfter: locked });
+        const t = await throttle.checkLogin(source, creds.login.email);
+        if (t.retryAfter > 0) return formatRequestFailure(mode, 'abuse', { retryAfter: t.retryAfter });
       }
       principal = await authenticate(this.db, creds);
-      if (!principal && !creds.login) {
-        const locked = await limits.lockedFor(creds.key);
-        if (locked > 0) return formatRequestFailure(mode, 'abuse', { retryAfter: locked });
-      }
       if (!principal) {
-        const lock = await limits.fail(creds.key, FAIL_LIMIT, LOCK_SECONDS);
-        await writeLog(this.db, {
-          accountId: null,
-          domainId: null,
-          result: 'badauth',
-          detail: lock ? `locked for ${LOCK_SECONDS} s` : null,
-        });
+        if (creds.login) await throttle.loginFailed(source, creds.login.email);
+        else {
+          const wait = await throttle.tokenFailed(source);
+          if (wait > 0) return formatRequestFailure(mode, 'abuse', { retryAfter: wait });
+        }
+        await writeLog(this.db, { accountId: null, domainId: null, result: 'badauth' });
         return formatRequestFailure(mode, 'badauth');
       }
+      if (creds.login) await throttle.loginSucceeded(source, creds.login.email);
       const p: Principal = principal;
       const logFor = (result: string, detail?: string) =>
         writeLog(this.db, {
@@ -185,14 +187,16 @@ export class UpdaterService {
           return formatRequestFailure(mode, 'abuse', { retryAfter: r.retryAfter });
         }
       }
+      const parsed = parseUpdate(input.query, input.body, source);
+      // every host of a multi-host update counts against the daily quota (a malformed request counts one)
       const quota = quotaFor(p.accountClass).updatesPerDay;
-      const d = await limits.daily(`updater:${quotaKey(p)}`, quota);
+      const weight = parsed.ok ? Math.max(1, parsed.request.hosts.length) : 1;
+      const d = await limits.dailyTake(`updater:${quotaKey(p)}`, quota, weight);
       if (!d.allowed) {
-        if (d.count === quota + 1) await logFor('abuse', `daily quota of ${quota} updates used up`);
+        if (d.refusals === 1)
+          await logFor('abuse', `daily quota of ${quota} updates used up (${d.count} used, ${weight} asked)`);
         return formatRequestFailure(mode, 'abuse', { retryAfter: d.retryAfter });
       }
-
-      const parsed = parseUpdate(input.query, input.body, source);
       if (!parsed.ok) {
         await logFor(parsed.error);
         return formatRequestFailure(mode, parsed.error);

@@ -6,9 +6,9 @@ import express, {
   type Response,
 } from 'express';
 import multer from 'multer';
-import { accountByPassword } from '../../auth';
+import { accountByPassword, clientIp } from '../../auth';
 import type { ApiDeps } from '../../deps';
-import { LimitsUnavailableError, RedisLimits } from '../../limits';
+import { AuthThrottle, LimitsUnavailableError, RedisLimits } from '../../limits';
 import { exportArchive, exportFileName } from './export';
 import { failure, param, parseDomainName, parseId, txtZoneLine } from './format';
 import {
@@ -33,9 +33,6 @@ import { issueMailToken, verifyMailToken } from './token';
 
 /** Mail hosting (seed 002), mounted at /mail. HTTP in and out only: the model is in ./service. See README.md. */
 
-/** failed logins per user name before a lockout, and the lockout's length */
-const LOGIN_MAX_FAILURES = 10;
-const LOGIN_LOCK_SECONDS = 600;
 /** Let's Encrypt requests per host name and hour (the CA's own limits are per domain and week) */
 const INSTALLS_PER_HOUR = 5;
 
@@ -92,36 +89,53 @@ export function mailRoutes(deps: ApiDeps): Router {
   r.use(filesAsFields);
 
   const limits = new RedisLimits(deps.redis, deps.redisPrefix);
-  /** Redis down: logins go on without the lockout (logged), rather than locking everyone out. */
+  /** Redis down: limits on expensive work are skipped (logged) rather than refusing the work. */
   const softly = async <T>(fn: () => Promise<T>, fallback: T): Promise<T> => {
     try {
       return await fn();
     } catch (err) {
       if (!(err instanceof LimitsUnavailableError)) throw err;
-      deps.logger.warn({ err: err.message }, 'mail login lockout unavailable');
+      deps.logger.warn({ err: err.message }, 'mail limits unavailable');
       return fallback;
     }
   };
 
+  // failed logins are throttled per source network and per account (shared with every other login); with
+  // Redis down no login is checked at all (503): a login nobody can throttle is a free guess
   r.post('/auth', async (req, res) => {
     const username = param(req.body, req.query, 'username', 'email') ?? '';
     const password = param(req.body, req.query, 'password') ?? '';
-    const lockKey = `mail-auth:${username.trim().toLowerCase()}`;
-    const locked = await softly(() => limits.lockedFor(lockKey), 0);
-    if (locked > 0) {
-      res
-        .status(429)
-        .set('Retry-After', String(locked))
-        .json(failure(`Too many failed logins: try again in ${locked} seconds`));
-      return;
-    }
-    const account = await accountByPassword(deps.db, username, password);
-    if (!account) {
-      await softly(() => limits.fail(lockKey, LOGIN_MAX_FAILURES, LOGIN_LOCK_SECONDS), 0);
+    if (!username || !password) {
       res.status(401).json({ msg: 'Username/password is not correct', result: false });
       return;
     }
-    res.json({ result: true, token: await issueMailToken(deps.config.JWT_SECRET, account) });
+    const throttle = new AuthThrottle(deps.redis, deps.redisPrefix);
+    const ip = clientIp(req.ip);
+    try {
+      const t = await throttle.checkLogin(ip, username);
+      if (t.retryAfter > 0) {
+        res
+          .status(429)
+          .set('Retry-After', String(t.retryAfter))
+          .json(failure(`Too many failed logins: try again in ${t.retryAfter} seconds`));
+        return;
+      }
+      const account = await accountByPassword(deps.db, username, password);
+      if (!account) {
+        await throttle.loginFailed(ip, username);
+        res.status(401).json({ msg: 'Username/password is not correct', result: false });
+        return;
+      }
+      await throttle.loginSucceeded(ip, username);
+      res.json({ result: true, token: await issueMailToken(deps.config.JWT_SECRET, account) });
+    } catch (err) {
+      if (!(err instanceof LimitsUnavailableError)) throw err;
+      deps.logger.warn({ err: err.message }, 'mail login throttle unavailable');
+      res
+        .status(503)
+        .set('Retry-After', '30')
+        .json(failure('Login is temporarily unavailable, try again later'));
+    }
   });
 
   // every other call needs a valid Auth-token

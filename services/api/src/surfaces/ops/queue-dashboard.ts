@@ -7,7 +7,7 @@ import { Queue } from 'bullmq';
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { accountByPassword, clientIp, parseAuthorization } from '../../auth';
 import type { ApiDeps } from '../../deps';
-import { RedisLimits } from '../../limits';
+import { AuthThrottle, LimitsUnavailableError } from '../../limits';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
@@ -23,12 +23,10 @@ export async function closeQueueDashboards(): Promise<void> {
 
 /** A successful login is remembered briefly, so the dashboard's polling does not run argon2 every time. */
 const AUTH_CACHE_MS = 60_000;
-/** Failed logins per source address before a 10-minute lockout. */
-const MAX_FAILURES = 10;
-
 /**
  * HTTP Basic with an admin account's e-mail + password. 401 (with a browser prompt) without valid credentials,
- * 403 for a valid non-admin account, 429 while the source address is locked out after repeated failures.
+ * 403 for a valid non-admin account, 429 while failed logins throttle the source network or the account
+ * (shared with every login), 503 while Redis is down (no unthrottled guessing).
  */
 export function adminBasicAuth(deps: ApiDeps): RequestHandler {
   const cache = new Map<string, number>();
@@ -42,19 +40,31 @@ export function adminBasicAuth(deps: ApiDeps): RequestHandler {
     const until = cache.get(key);
     if (until !== undefined && until > Date.now()) return next();
     cache.delete(key);
-    const limits = new RedisLimits(deps.redis, deps.redisPrefix);
-    const who = `admin-login:${clientIp(req.ip)}`;
-    const locked = await limits.lockedFor(who).catch(() => 0);
-    if (locked > 0) {
-      res.status(429).set('Retry-After', String(locked)).type('text/plain').send('too many failed logins\n');
-      return;
-    }
     const auth = parseAuthorization(header);
-    if (auth.kind !== 'basic') return challenge(res);
-    const account = await accountByPassword(deps.db, auth.user, auth.password);
-    if (!account) {
-      await limits.fail(who, MAX_FAILURES, 600).catch(() => 0);
-      return challenge(res);
+    if (auth.kind !== 'basic' || !auth.user || !auth.password) return challenge(res);
+    const throttle = new AuthThrottle(deps.redis, deps.redisPrefix);
+    const ip = clientIp(req.ip);
+    let account;
+    try {
+      const t = await throttle.checkLogin(ip, auth.user);
+      if (t.retryAfter > 0) {
+        res
+          .status(429)
+          .set('Retry-After', String(t.retryAfter))
+          .type('text/plain')
+          .send('too many failed logins\n');
+        return;
+      }
+      account = await accountByPassword(deps.db, auth.user, auth.password);
+      if (!account) {
+        await throttle.loginFailed(ip, auth.user);
+        return challenge(res);
+      }
+      await throttle.loginSucceeded(ip, auth.user);
+    } catch (err) {
+      if (!(err instanceof LimitsUnavailableError)) throw err;
+      res.status(503).set('Retry-After', '30').type('text/plain').send('login temporarily unavailable\n');
+      return;
     }
     if (!account.is_admin) {
       res.status(403).type('text/plain').send('not an admin account\n');

@@ -2,7 +2,7 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Account } from '@ddns/db';
 import type { ApiDeps } from '../../deps';
 import { accountByPassword, clientIp, firstParam } from '../../auth';
-import { checkApiCall, LimitsUnavailableError, RedisLimits } from '../../limits';
+import { AuthThrottle, checkApiCall, LimitsUnavailableError, RedisLimits } from '../../limits';
 import { ModelError } from '../../model/errors';
 import { ownRecord } from '../../model/records';
 import { checkRecordInput } from '../../model/validate';
@@ -15,9 +15,6 @@ import {
   tokenFromHeader,
 } from './format';
 import { accountByRecordsToken, getOrUpdateRecord, issueToken, listRecords } from './service';
-
-/** Failed logins per source address before a 10-minute lockout. */
-const MAX_LOGIN_FAILURES = 10;
 
 type Authed = Response<unknown, { account: Account }>;
 
@@ -50,17 +47,20 @@ export function recordsApiRoutes(deps: ApiDeps): Router {
       res.status(400).json(errors);
       return;
     }
-    const lockKey = `records-login:${clientIp(req.ip)}`;
+    // failures throttled per source network and per account (shared with every login); Redis down: 503
+    const throttle = new AuthThrottle(deps.redis, deps.redisPrefix);
+    const ip = clientIp(req.ip);
     let account: Account | undefined;
     try {
-      const locked = await limits().lockedFor(lockKey);
-      if (locked > 0) return void throttled(res, locked);
+      const t = await throttle.checkLogin(ip, email);
+      if (t.retryAfter > 0) return void throttled(res, t.retryAfter);
       account = await accountByPassword(deps.db, email, password);
       if (!account) {
-        await limits().fail(lockKey, MAX_LOGIN_FAILURES, 600);
+        await throttle.loginFailed(ip, email);
         res.status(400).json({ non_field_errors: [MESSAGES.badLogin] });
         return;
       }
+      await throttle.loginSucceeded(ip, email);
     } catch (err) {
       if (err instanceof LimitsUnavailableError) return void unavailable(res);
       throw err;
@@ -73,6 +73,16 @@ export function recordsApiRoutes(deps: ApiDeps): Router {
     const token = tokenFromHeader(req.get('authorization'));
     const account = token ? await accountByRecordsToken(deps.db, token) : undefined;
     if (!account) {
+      if (token) {
+        // wrong tokens are counted per source network; a throttled network is told to slow down
+        try {
+          const wait = await new AuthThrottle(deps.redis, deps.redisPrefix).tokenFailed(clientIp(req.ip));
+          if (wait > 0) return void throttled(res, wait);
+        } catch (err) {
+          if (err instanceof LimitsUnavailableError) return void unavailable(res);
+          throw err;
+        }
+      }
       res
         .status(401)
         .setHeader('WWW-Authenticate', 'Token')
