@@ -31,6 +31,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  server.closeAllConnections(); // fetch keeps connections alive
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await h.close();
 });

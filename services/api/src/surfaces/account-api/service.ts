@@ -1,7 +1,7 @@
 import type { Account, Db } from '@ddns/db';
 import { quotaFor } from '../../limits';
 import { deleteDomain, registerDomain } from '../../model/domains';
-import { invalid } from '../../model/errors';
+import { invalid, ModelError } from '../../model/errors';
 import {
   addHealthCheck,
   deleteHealthCheck,
@@ -15,6 +15,8 @@ import {
   deleteRecordById,
   deleteRecordsByValue,
   ownDomainByName,
+  owningDomain,
+  type OwnedDomain,
 } from '../../model/records';
 import { checkRecordInput, ownerName } from '../../model/validate';
 import {
@@ -29,6 +31,39 @@ import {
 /** How many domains an account of each class may hold. */
 const DOMAIN_LIMITS: Record<string, number> = { default: 20, plus: 200, unlimited: 100000 };
 export const domainLimit = (cls: string) => DOMAIN_LIMITS[cls] ?? DOMAIN_LIMITS.default!;
+
+/**
+ * The owner name and domain of `add_record`/`del_record`: `praefix.<domain>` when `<domain>` is one of the
+ * caller's domains; otherwise, when `praefix.<domain>` lies inside one of the caller's domains, that domain.
+ * lego's ipv64 provider sends the last three labels as the domain and the rest as praefix
+ * (`add_record=dyn.example.net&praefix=_acme-challenge.gw1` for `gw1.dyn.example.net`). Anything else keeps
+ * the 403 of the exact look-up.
+ */
+async function recordTarget(
+  db: Db,
+  accountId: number,
+  value: string,
+  praefix: string | undefined,
+): Promise<{ owned: OwnedDomain; name: string }> {
+  const domain = value.trim().toLowerCase().replace(/\.$/, '');
+  let refusal: ModelError;
+  try {
+    const owned = await ownDomainByName(db, accountId, domain);
+    const name = ownerName(owned.domain.name, praefix);
+    if (!name.ok) throw invalid(name.error);
+    return { owned, name: name.value };
+  } catch (err) {
+    if (!(err instanceof ModelError) || err.kind !== 'forbidden') throw err;
+    refusal = err;
+  }
+  const name = ownerName(domain, praefix);
+  if (!name.ok || name.value === domain) throw refusal;
+  try {
+    return { owned: await owningDomain(db, accountId, name.value), name: name.value };
+  } catch (err) {
+    throw err instanceof ModelError && err.kind === 'forbidden' ? refusal : err;
+  }
+}
 
 /** What a call answers: status, the call key's message, the payload. */
 export interface Reply {
@@ -173,12 +208,10 @@ export async function runCall(db: Db, input: CallInput): Promise<Reply> {
     }
     case 'add_record': {
       if (!value) throw invalid('add_record needs the domain name (add_record=name.zone)');
-      const owned = await ownDomainByName(db, account.id, value.trim().toLowerCase().replace(/\.$/, ''));
-      const name = ownerName(owned.domain.name, p('praefix'));
-      if (!name.ok) throw invalid(name.error);
+      const { owned, name } = await recordTarget(db, account.id, value, p('praefix'));
       const parsed = checkRecordInput(p('type'), p('content'), p('ttl'));
       if (!parsed.ok) throw invalid(parsed.error);
-      const rec = await addRecord(db, owned, { name: name.value, ...parsed.value });
+      const rec = await addRecord(db, owned, { name, ...parsed.value });
       await log(owned.domain.name, `API: ${rec.type} record ${rec.name} added`, owned.domain.id);
       return { status: 201, message: owned.domain.name, payload: { record_id: rec.id } };
     }
@@ -189,18 +222,16 @@ export async function runCall(db: Db, input: CallInput): Promise<Reply> {
         return { status: 200, message: rec.domain };
       }
       if (!value) throw invalid('del_record needs a record id or the domain name (del_record=name.zone)');
-      const owned = await ownDomainByName(db, account.id, value.trim().toLowerCase().replace(/\.$/, ''));
-      const name = ownerName(owned.domain.name, p('praefix'));
-      if (!name.ok) throw invalid(name.error);
+      const { owned, name } = await recordTarget(db, account.id, value, p('praefix'));
       const parsed = checkRecordInput(p('type'), p('content'));
       if (!parsed.ok) throw invalid(parsed.error);
       const n = await deleteRecordsByValue(db, owned, {
-        name: name.value,
+        name,
         type: parsed.value.type,
         content: parsed.value.content,
       });
-      if (n === 0) throw invalid(`no ${parsed.value.type} record with this content at ${name.value}`);
-      await log(owned.domain.name, `API: ${parsed.value.type} record ${name.value} deleted`, owned.domain.id);
+      if (n === 0) throw invalid(`no ${parsed.value.type} record with this content at ${name}`);
+      await log(owned.domain.name, `API: ${parsed.value.type} record ${name} deleted`, owned.domain.id);
       return { status: 200, message: owned.domain.name };
     }
     case 'get_healthchecks': {
