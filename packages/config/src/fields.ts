@@ -34,6 +34,16 @@ const url = (protocols: string[], what: string) =>
     `must be a ${what} URL (${protocols.map((p) => p + '//').join(' or ')}...)`,
   );
 
+/** `scheme://host[:port]`, nothing after: what a browser sends as `Origin`. */
+function isOrigin(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === v;
+  } catch {
+    return false;
+  }
+}
+
 const ip = (family: 4 | 6) => z.string().refine((v) => isIP(v) === family, `must be an IPv${family} address`);
 
 const boolish = z
@@ -100,6 +110,14 @@ export const fields = {
   SMTP_URL: url(['smtp:', 'smtps:'], 'SMTP').default('smtp://localhost:1025'),
   MAIL_FROM: z.string().min(3).default('ddns <noreply@localhost>'),
   MAIL_HOST: z.string().min(1).default('mail.localhost'),
+  /** browser origins allowed to call /mail/* (EasyMail admin panels): `*` (the original's) or a list */
+  MAIL_CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((list) => list.length > 0 && list.every((o) => o === '*' || isOrigin(o)), {
+      message: 'must be * or a comma-separated list of origins (https://panel.example.net[:port])',
+    }),
   ACME_DIRECTORY_URL: url(['http:', 'https:'], 'http(s)').default(
     'https://acme-staging-v02.api.letsencrypt.org/directory',
   ),

@@ -10,6 +10,16 @@ test('parses and applies defaults', () => {
   expect(c).toEqual({ API_PORT: 8080, DNS_SECONDARIES: [], DNS_RRL: true });
 });
 
+test('MAIL_CORS_ORIGINS: * by default, or a list of origins; anything else is refused', () => {
+  const mail = pick('MAIL_CORS_ORIGINS');
+  expect(parseConfig(mail, {})).toEqual({ MAIL_CORS_ORIGINS: ['*'] });
+  expect(
+    parseConfig(mail, { MAIL_CORS_ORIGINS: 'https://panel.example.net, http://127.0.0.1:8000' }),
+  ).toEqual({ MAIL_CORS_ORIGINS: ['https://panel.example.net', 'http://127.0.0.1:8000'] });
+  for (const bad of ['https://panel.example.net/', 'panel.example.net', 'ftp://x.example', ' '])
+    expect(() => parseConfig(mail, { MAIL_CORS_ORIGINS: bad })).toThrow(/MAIL_CORS_ORIGINS/);
+});
+
 test('one line per wrong or missing variable, secrets not echoed', () => {
   try {
     parseConfig(pick('API_PORT', 'DATABASE_URL', 'JWT_SECRET', 'TUNNEL_IPV4'), {

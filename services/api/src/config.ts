@@ -15,6 +15,7 @@ export const apiConfigSchema = pick(
   'TUNNEL_IPV4',
   'TUNNEL_IPV6',
   'MAIL_HOST',
+  'MAIL_CORS_ORIGINS',
   'JWT_SECRET',
   'SECRETS_KEY',
   'TLS_CERT_FILE',

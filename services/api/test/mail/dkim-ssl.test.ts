@@ -297,6 +297,8 @@ describe('POST /mail/ssl/get-left-days', () => {
     expect(res.body).toMatchObject({ result: true, hostname: 'mail.alice.example', source: 'upload' });
     expect([expected, expected - 1]).toContain(res.body.left_days);
     expect(res.body.days).toBe(res.body.left_days);
+    // the original server's field (an EasyMail panel reads `days_left`)
+    expect(res.body.days_left).toBe(res.body.left_days);
     expect(res.body.left_days).toBeGreaterThan(80);
   });
 

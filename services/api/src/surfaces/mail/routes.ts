@@ -9,6 +9,7 @@ import multer from 'multer';
 import { accountByPassword, clientIp } from '../../auth';
 import type { ApiDeps } from '../../deps';
 import { AuthThrottle, LimitsUnavailableError, RedisLimits } from '../../limits';
+import { mailCors } from './cors';
 import { exportArchive, exportFileName } from './export';
 import { failure, param, parseDomainName, parseId, txtZoneLine } from './format';
 import {
@@ -82,6 +83,8 @@ export function mailRoutes(deps: ApiDeps): Router {
     registrationZone: deps.config.REGISTRATION_ZONE,
   });
   const r = Router();
+  // CORS first: preflights carry no Auth-token and no body
+  r.use(mailCors(deps.config.MAIL_CORS_ORIGINS));
   // bodies on every method, DELETE and GET included
   r.use(express.urlencoded({ extended: false, limit: '512kb' }));
   r.use(express.json({ limit: '512kb' }));
@@ -247,7 +250,8 @@ export function mailRoutes(deps: ApiDeps): Router {
   r.post('/ssl/get-left-days', async (req, res) => {
     const hostname = parseHostname(param(req.body, req.query, 'hostname'), true);
     const left = await certificateLeftDays(deps.db, viewerOf(res), hostname);
-    res.json({ result: true, ...left, days: left.left_days });
+    // days_left: the original's only field; left_days and days: ours, kept for existing callers
+    res.json({ result: true, ...left, days: left.left_days, days_left: left.left_days });
   });
 
   r.post('/ssl/upload', async (req, res) => {
