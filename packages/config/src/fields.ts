@@ -83,9 +83,37 @@ export const fields = {
     .string()
     .default('')
     .transform((v) => v.split(/[\s,]+/).filter(Boolean))
-    .refine((list) => list.every((a) => isIP(a.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')) !== 0), {
-      message: 'must be a comma-separated list of IP addresses (optionally with :port)',
-    }),
+    .refine(
+      (list) =>
+        list.every(
+          (e) =>
+            /^([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?@)?[^@]+$/.test(e) &&
+            isIP(
+              e
+                .replace(/^[^@]*@/, '')
+                .replace(/:\d+$/, '')
+                .replace(/^\[|\]$/g, ''),
+            ) !== 0,
+        ),
+      {
+        message:
+          'must be a comma-separated list of IP addresses (optionally with :port, and keyname@ for a TSIG key)',
+      },
+    ),
+  /** TSIG keys, `[hmac-sha256:]name:base64secret` (the `dig -y` format), comma-separated */
+  DNS_TSIG_KEYS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine(
+      (list) =>
+        list.every((k) =>
+          /^((hmac-sha256|hmac-sha384|hmac-sha512):)?[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?:[A-Za-z0-9+/]{22,}={0,2}$/i.test(
+            k,
+          ),
+        ),
+      { message: 'must be a comma-separated list of [hmac-sha256:]name:base64-secret (16 bytes or more)' },
+    ),
   DNS_RRL: boolish.default('true'),
   /** responses per second per client prefix when DNS_RRL is on */
   DNS_RRL_RATE: z.coerce.number().int().min(1).max(1_000_000).default(50),

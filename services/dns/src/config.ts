@@ -1,7 +1,7 @@
 import { pick } from '@ddns/config';
 import type { z } from 'zod';
 
-export const dnsConfigSchema = pick(
+const fields = pick(
   'DATABASE_URL',
   'DNS_HOST',
   'DNS_PORT',
@@ -21,7 +21,25 @@ export const dnsConfigSchema = pick(
   'DNS_TCP_IDLE_TIMEOUT_MS',
   'DNS_TCP_IO_TIMEOUT_MS',
   'DNS_TCP_MAX_LIFETIME_MS',
+  'DNS_TSIG_KEYS',
 );
+
+/** A secondary may name a TSIG key (`keyname@ip`) only if DNS_TSIG_KEYS defines it. */
+export const dnsConfigSchema = fields.superRefine((c, ctx) => {
+  const keys = new Set(
+    c.DNS_TSIG_KEYS.map((k) => k.split(':').slice(-2)[0]!.toLowerCase().replace(/\.$/, '')),
+  );
+  for (const s of c.DNS_SECONDARIES) {
+    const at = s.indexOf('@');
+    const key = at > 0 ? s.slice(0, at).toLowerCase().replace(/\.$/, '') : null;
+    if (key && !keys.has(key))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DNS_SECONDARIES'],
+        message: `names TSIG key "${key}", which DNS_TSIG_KEYS does not define`,
+      });
+  }
+});
 export type DnsConfig = z.infer<typeof dnsConfigSchema>;
 
 /**

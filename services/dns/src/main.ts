@@ -5,6 +5,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { dnsConfigSchema, listenHosts } from './config';
 import { serveMetrics } from './metrics/metrics';
 import { startDnsServer } from './server';
+import { parseTsigKeys } from './wire/tsig';
 
 /**
  * The dns service. With DNS_WORKERS > 1 the primary forks workers that share the sockets (Node's cluster
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     metricsPort: cluster.isWorker ? null : config.DNS_METRICS_PORT,
     metricsHost: config.DNS_METRICS_HOST,
     secondaries: config.DNS_SECONDARIES,
+    tsigKeys: parseTsigKeys(config.DNS_TSIG_KEYS.join(',')),
     notify: first,
     tunnel: { ipv4: config.TUNNEL_IPV4, ipv6: config.TUNNEL_IPV6 },
     rrl: config.DNS_RRL ? { rate: config.DNS_RRL_RATE, slip: 2 } : null,

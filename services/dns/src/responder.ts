@@ -4,6 +4,7 @@ import type { RateLimiter } from './limits/rrl';
 import type { DnsMetrics } from './metrics/metrics';
 import { OPCODE, RCODE, TCP_MAX, TYPE, UDP_CLASSIC, UDP_DEFAULT_PAYLOAD } from './wire/constants';
 import { encodeResponse, OPT_LEN, responseFlags, type OptOut } from './wire/encode';
+import { ResponseSigner, tsigLength, unsignedError, verifyRequest, type TsigKey } from './wire/tsig';
 import { parseMessage, type Message } from './wire/validate';
 import type { ZoneStore } from './zone/store';
 
@@ -12,6 +13,10 @@ export type Transport = 'udp' | 'tcp';
 export interface Client {
   address: string;
   transport: Transport;
+  /** the TSIG key that signed the request (verified), if any */
+  tsig?: string;
+  /** bytes to keep free in the reply (for the TSIG record added afterwards) */
+  reserve?: number;
 }
 
 /** Streams a zone transfer: the messages to send, or null when this client may not transfer. */
@@ -25,6 +30,8 @@ export interface ResponderOptions {
   cache?: boolean;
   /** the largest UDP reply whatever the requestor's EDNS size (and what our OPT advertises); default 1232 */
   udpMaxPayload?: number;
+  /** TSIG keys (DNS_TSIG_KEYS): signed requests are verified and their answers signed */
+  tsigKeys?: readonly TsigKey[];
 }
 
 /**
@@ -40,6 +47,7 @@ export class Responder {
   private readonly useCache: boolean;
   private readonly xfr: XfrHandler | null;
   private readonly udpMax: number;
+  private readonly tsigKeys: ReadonlyMap<string, TsigKey>;
 
   constructor(
     private readonly store: () => ZoneStore,
@@ -51,6 +59,7 @@ export class Responder {
     this.xfr = opts.xfr ?? null;
     this.cache = new PacketCache();
     this.udpMax = Math.max(UDP_CLASSIC, opts.udpMaxPayload ?? UDP_DEFAULT_PAYLOAD);
+    this.tsigKeys = new Map((opts.tsigKeys ?? []).map((k) => [k.name, k]));
   }
 
   handle(buf: Buffer, client: Client): Buffer | Iterable<Buffer> | null {
@@ -63,6 +72,8 @@ export class Responder {
     const msg = parsed.msg;
     // 2. responses (QR=1) are never answered: no reflection loops
     if (msg.qr) return this.dropped('response');
+    // signed (TSIG): verified, answered as if unsigned, then the answer is signed
+    if (msg.tsig) return this.signed(buf, msg, client);
     const q = msg.question;
     // 3. only standard queries; NOTIFY to a primary and anything else: NOTIMP
     if (msg.opcode !== OPCODE.QUERY) {
@@ -74,12 +85,13 @@ export class Responder {
     if (msg.edns && msg.edns.version > 0) {
       return this.reply(this.bare(msg, RCODE.BADVERS), client, RCODE.BADVERS, q.type);
     }
-    const limit =
+    let limit =
       client.transport === 'tcp'
         ? TCP_MAX
         : msg.edns
           ? Math.min(Math.max(msg.edns.udpSize, UDP_CLASSIC), this.udpMax)
           : UDP_CLASSIC;
+    if (client.reserve) limit -= client.reserve;
     // 5. packet cache: the encoded answer to this normalised question, re-stamped for this query
     const store = this.store();
     if (this.useCache && q.plain) {
@@ -115,6 +127,39 @@ export class Responder {
     return this.reply(fitted.bytes, client, sections.rcode, q.type);
   }
 
+  /**
+   * A TSIG-signed request (RFC 8945 §5.2): unknown key, bad MAC → NOTAUTH with an unsigned TSIG saying why;
+   * clock too far off → NOTAUTH signed (BADTIME). Verified: the request without its TSIG goes through the
+   * normal path (the key known to the transfer ACL, room kept for our TSIG) and every message of the answer
+   * is signed.
+   */
+  private signed(buf: Buffer, msg: Message, client: Client): Buffer | Iterable<Buffer> | null {
+    const qtype = msg.question?.type ?? 0;
+    const v = verifyRequest(buf, msg.tsig!, this.tsigKeys);
+    if (!v.ok) {
+      if (v.error === 'formerr')
+        return this.reply(this.bare(msg, RCODE.FORMERR), client, RCODE.FORMERR, qtype);
+      const base = this.bare(msg, RCODE.NOTAUTH);
+      let out: Buffer;
+      try {
+        out = v.request ? new ResponseSigner(v.request, v.error).sign(base) : unsignedError(base, v);
+      } catch {
+        out = base; // a key or algorithm name we cannot even echo
+      }
+      return this.reply(out, client, RCODE.NOTAUTH, qtype);
+    }
+    const req = v.request;
+    const inner = this.handle(req.message, {
+      address: client.address,
+      transport: client.transport,
+      tsig: req.key.name,
+      reserve: tsigLength(req.key),
+    });
+    if (!inner) return null;
+    const signer = new ResponseSigner(req);
+    return Buffer.isBuffer(inner) ? signer.sign(inner) : signAll(inner, signer);
+  }
+
   /** Header + question only (errors, and the RRL slip). */
   private bare(msg: Message, rcode: number): Buffer {
     const opt: OptOut | null = msg.edns ? { udpSize: this.udpMax, rcode } : null;
@@ -145,6 +190,10 @@ export class Responder {
     this.metrics?.drop(reason);
     return null;
   }
+}
+
+function* signAll(messages: Iterable<Buffer>, signer: ResponseSigner): Generator<Buffer> {
+  for (const m of messages) yield signer.sign(m);
 }
 
 /** A FORMERR for a packet we could not parse: header only, id and opcode echoed. */

@@ -5,6 +5,7 @@ import { DnsMetrics, type MetricsServer } from './metrics/metrics';
 import { Responder } from './responder';
 import { listen } from './transport/listeners';
 import { axfrHandler, parseSecondary } from './xfr/axfr';
+import type { TsigKey } from './wire/tsig';
 import { Notifier } from './xfr/notify';
 import { applyChanges, loadStore, type SqlPool } from './zone/loader';
 import type { TunnelConfig, ZoneStore } from './zone/store';
@@ -21,8 +22,10 @@ export interface DnsServerOptions {
   metricsPort?: number | null;
   /** address of the Prometheus endpoint (default 127.0.0.1: not reachable from outside) */
   metricsHost?: string;
-  /** `ip`, `ip:port`, `[v6]:port`: allowed to AXFR, sent NOTIFY */
+  /** `ip`, `ip:port`, `[v6]:port`, each optionally `keyname@…`: allowed to AXFR, sent NOTIFY */
   secondaries?: readonly string[];
+  /** TSIG keys (DNS_TSIG_KEYS): required of the secondaries that name one, used to sign NOTIFY and answers */
+  tsigKeys?: readonly TsigKey[];
   tunnel?: TunnelConfig;
   /** response rate limiting; null = off. Default: 50 responses/s per prefix. */
   rrl?: RrlOptions | null;
@@ -84,12 +87,20 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
   log.info({ ...stats, ms: Date.now() - started, seq: seq.toString() }, 'zones loaded');
 
   const secondaries = (opts.secondaries ?? []).map(parseSecondary);
+  const tsigKeys = new Map((opts.tsigKeys ?? []).map((k) => [k.name, k]));
+  const unknownKey = secondaries.find((s) => s.key && !tsigKeys.has(s.key));
+  if (unknownKey) {
+    await pool.end();
+    throw new Error(`secondary ${unknownKey.host} names TSIG key "${unknownKey.key}", not in DNS_TSIG_KEYS`);
+  }
   const notifier =
     opts.notify === false || secondaries.length === 0
       ? null
-      : new Notifier(secondaries, {
-          failed: (zone, to) => log.warn({ zone, to }, 'NOTIFY not acknowledged'),
-        });
+      : new Notifier(
+          secondaries,
+          { failed: (zone, to) => log.warn({ zone, to }, 'NOTIFY not acknowledged') },
+          tsigKeys,
+        );
   const rrlOpts = opts.rrl === undefined ? DEFAULT_RRL : opts.rrl;
   const rrl = rrlOpts
     ? new RateLimiter({ ...rrlOpts, exempt: [...(rrlOpts.exempt ?? []), ...secondaries.map((s) => s.host)] })
@@ -132,7 +143,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     metrics,
     cache: opts.cache,
     udpMaxPayload: opts.udpMaxPayload,
-    xfr: secondaries.length ? axfrHandler(secondaries.map((s) => s.host)) : null,
+    tsigKeys: opts.tsigKeys,
+    xfr: secondaries.length ? axfrHandler(secondaries) : null,
   });
   const rrlPrune = rrl ? setInterval(() => rrl.prune(), 30_000).unref() : null;
 

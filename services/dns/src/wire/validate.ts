@@ -1,4 +1,8 @@
 import { HEADER_LEN, TYPE } from './constants';
+import type { TsigLocation } from './tsig';
+
+/** TSIG record type (RFC 8945): only ever the last record of a message */
+const TYPE_TSIG = 250;
 
 /**
  * The incoming-packet validator. It walks every name of a message before anything else reads it:
@@ -42,6 +46,8 @@ export interface Message {
   edns: Edns | null;
   /** serial of an SOA in the authority section (what an IXFR request carries), else null */
   authoritySoaSerial: number | null;
+  /** where the TSIG record is, when the message is signed (RFC 8945; checked by wire/tsig.ts) */
+  tsig: TsigLocation | null;
   /** answer-section records (only kept when asked for: NOTIFY replies, tests) */
   answers: { name: string; type: number; rdata: Buffer }[];
 }
@@ -194,6 +200,7 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
     }
     let edns: Edns | null = null;
     let authoritySoaSerial: number | null = null;
+    let tsig: TsigLocation | null = null;
     const answers: Message['answers'] = [];
     const total = ancount + nscount + arcount;
     for (let i = 0; i < total; i++) {
@@ -218,6 +225,9 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
           if (o > p + rdlen) throw new WireError('EDNS option runs past its RDATA');
         }
         edns = { udpSize: klass, version: (ttl >>> 16) & 0xff, dnssecOk: (ttl & 0x8000) !== 0 };
+      } else if (type === TYPE_TSIG) {
+        if (i !== total - 1 || i < ancount + nscount) throw new WireError('TSIG is not the last record');
+        tsig = { start: owner, rdataStart: p, rdataEnd: p + rdlen };
       } else if (type === TYPE.SOA && i >= ancount && i < ancount + nscount) {
         // RDATA already checked to be two names + 20 bytes
         authoritySoaSerial = buf.readUInt32BE(p + rdlen - 20);
@@ -247,6 +257,7 @@ export function parseMessage(buf: Buffer, keepAnswers = false): ParseResult {
         question,
         edns,
         authoritySoaSerial,
+        tsig,
         answers,
       },
     };

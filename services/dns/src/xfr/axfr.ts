@@ -2,21 +2,31 @@ import { isIP } from 'node:net';
 import { OPCODE, RCODE, TCP_MAX, TYPE } from '../wire/constants';
 import { MessageWriter, responseFlags, type WireRR } from '../wire/encode';
 import type { Message } from '../wire/validate';
+import type { Client } from '../responder';
 import type { Zone, ZoneStore } from '../zone/store';
 
-/** A secondary from DNS_SECONDARIES: `ip`, `ip:port`, `[v6]:port` (port 53 by default). */
+/**
+ * A secondary from DNS_SECONDARIES: `ip`, `ip:port`, `[v6]:port` (port 53 by default), optionally preceded by
+ * `keyname@`: then its transfers must be signed with that TSIG key, and its NOTIFYs are.
+ */
 export interface Secondary {
   host: string;
   port: number;
+  /** TSIG key name (lowercase), when the secondary uses one */
+  key?: string;
 }
 
 export function parseSecondary(entry: string): Secondary {
-  const s = entry.trim();
+  let s = entry.trim();
+  const at = s.indexOf('@');
+  const key = at > 0 ? s.slice(0, at).toLowerCase().replace(/\.$/, '') : undefined;
+  if (at >= 0) s = s.slice(at + 1);
+  const withKey = (x: { host: string; port: number }): Secondary => (key ? { ...x, key } : x);
   const br = /^\[([^\]]+)\](?::(\d+))?$/.exec(s);
-  if (br) return { host: br[1]!, port: br[2] ? Number(br[2]) : 53 };
-  if (isIP(s)) return { host: s, port: 53 };
+  if (br) return withKey({ host: br[1]!, port: br[2] ? Number(br[2]) : 53 });
+  if (isIP(s)) return withKey({ host: s, port: 53 });
   const i = s.lastIndexOf(':');
-  return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+  return withKey({ host: s.slice(0, i), port: Number(s.slice(i + 1)) });
 }
 
 /** `::ffff:1.2.3.4` → `1.2.3.4` */
@@ -40,21 +50,32 @@ export function zoneRecords(zone: Zone): WireRR[] {
  * AXFR (RFC 5936) from the in-memory zone: the record list is taken synchronously (one consistent version,
  * whatever the feed does meanwhile), then encoded lazily into as many TCP messages as needed, the question
  * in the first, so the transport can stream a big zone without stalling other queries. Allowed only for
- * the configured secondaries; null otherwise.
+ * the configured secondaries — from their address, and signed with their TSIG key when they have one —;
+ * null otherwise.
  */
-export function axfrHandler(allowed: readonly string[]) {
-  const allow = new Set(allowed.map(plainAddress));
-  return (msg: Message, client: { address: string }, store: ZoneStore): Iterable<Buffer> | null => {
-    if (!allow.has(plainAddress(client.address)) || !msg.question) return null;
+export function axfrHandler(secondaries: readonly (Secondary | string)[]) {
+  /** address → the keys it may transfer with (null: no key needed) */
+  const acl = new Map<string, Set<string | null>>();
+  for (const entry of secondaries) {
+    const s = typeof entry === 'string' ? { host: entry } : entry;
+    const a = plainAddress(s.host);
+    const keys = acl.get(a) ?? new Set<string | null>();
+    keys.add('key' in s && s.key ? s.key : null);
+    acl.set(a, keys);
+  }
+  return (msg: Message, client: Client, store: ZoneStore): Iterable<Buffer> | null => {
+    const keys = acl.get(plainAddress(client.address));
+    if (!keys || !(keys.has(null) || (client.tsig !== undefined && keys.has(client.tsig)))) return null;
+    if (!msg.question) return null;
     // IXFR is answered with the whole zone in AXFR form (RFC 1995 §4 allows it)
     if (msg.question.type !== TYPE.AXFR && msg.question.type !== TYPE.IXFR) return null;
     const zone = store.zones.get(msg.question.lname);
     if (!zone) return null;
     if (msg.question.type === TYPE.IXFR && msg.authoritySoaSerial !== null) {
       const incremental = ixfrRecords(zone, msg.authoritySoaSerial);
-      if (incremental) return transferMessages(msg, incremental);
+      if (incremental) return transferMessages(msg, incremental, client.reserve ?? 0);
     }
-    return transferMessages(msg, zoneRecords(zone));
+    return transferMessages(msg, zoneRecords(zone), client.reserve ?? 0);
   };
 }
 
@@ -82,12 +103,14 @@ export function ixfrRecords(zone: Zone, clientSerial: number): WireRR[] | null {
   return out;
 }
 
-function* transferMessages(msg: Message, records: WireRR[]): Generator<Buffer> {
+/** `reserve`: bytes kept free in each message for the TSIG record signing adds. */
+function* transferMessages(msg: Message, records: WireRR[], reserve: number): Generator<Buffer> {
   const flags = responseFlags(OPCODE.QUERY, true, false, msg.rd, RCODE.NOERROR);
   let i = 0;
   let first = true;
   while (i < records.length) {
     const w = new MessageWriter(TCP_MAX);
+    w.limit = TCP_MAX - reserve;
     w.header(msg.id, flags);
     if (first && msg.question) {
       w.question(msg.question);

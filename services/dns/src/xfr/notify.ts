@@ -4,6 +4,7 @@ import { randomInt } from 'node:crypto';
 import { CLASS_IN, OPCODE, TYPE } from '../wire/constants';
 import { MessageWriter } from '../wire/encode';
 import { nameToWire } from '../wire/rdata';
+import { signRequest, type TsigKey } from '../wire/tsig';
 import { parseMessage } from '../wire/validate';
 import type { Zone } from '../zone/store';
 import type { Secondary } from './axfr';
@@ -16,8 +17,8 @@ export interface NotifyEvents {
 
 /**
  * NOTIFY (RFC 1996) to every secondary when a zone's serial changes: UDP, AA, SOA question with the new SOA in
- * the answer; retried with backoff until the secondary answers (a few times, then given up: its refresh timer
- * still catches up).
+ * the answer, TSIG-signed for a secondary with a key; retried with backoff until the secondary answers (a few
+ * times, then given up: its refresh timer still catches up).
  */
 export class Notifier {
   private sockets = new Map<4 | 6, dgram.Socket>();
@@ -28,6 +29,8 @@ export class Notifier {
   constructor(
     private readonly secondaries: readonly Secondary[],
     private readonly events: NotifyEvents = {},
+    /** TSIG keys by name: a secondary that names one gets its NOTIFY signed */
+    private readonly keys: ReadonlyMap<string, TsigKey> = new Map(),
     private readonly retries = 4,
     private readonly firstTimeoutMs = 500,
   ) {}
@@ -62,7 +65,8 @@ export class Notifier {
     w.setCount(0, 1);
     w.rr({ name: zone.name, type: TYPE.SOA, ttl: zone.soa.ttl, rdata: zone.soa.rdata });
     w.setCount(1, 1);
-    const packet = w.bytes();
+    const unsigned = w.bytes();
+    const key = to.key ? this.keys.get(to.key) : undefined;
     const sock = this.socket(isIP(to.host) === 6 ? 6 : 4);
     let attempt = 0;
     const tryOnce = () => {
@@ -72,7 +76,8 @@ export class Notifier {
         this.events.failed?.(zone.name, to);
         return;
       }
-      sock.send(packet, to.port, to.host);
+      // signed afresh at every attempt (its time must stay within the fudge)
+      sock.send(key ? signRequest(unsigned, key) : unsigned, to.port, to.host);
       const t = setTimeout(
         () => {
           this.timers.delete(t);
