@@ -163,6 +163,13 @@ export const fields = {
   SECRETS_KEY: secret,
   TLS_CERT_FILE: optionalString,
   TLS_KEY_FILE: optionalString,
+  /** open HTTP connections per client address / per IPv4 /24 or IPv6 /56 (0 = no cap; trusted proxies exempt) */
+  API_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(64),
+  API_MAX_CONNECTIONS_PER_NETWORK: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  /** seconds a client has to send complete request headers / a whole request / before an idle keep-alive closes */
+  API_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
+  API_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  API_KEEPALIVE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
   GATEWAY_EXPIRY_DAYS: z.coerce.number().int().min(0).default(0),
   /** `ddns init`: the shared zone to create (gateways and updaters register under it) */
   DDNS_ZONE: optionalString.refine((v) => v === undefined || DOMAIN.test(v), {

@@ -5,6 +5,7 @@ import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { isPlainHttpPath } from './app';
 import type { ApiConfig } from './config';
+import { hardenServer, serverOptions, type HttpLimits } from './http/harden';
 
 export interface RunningServers {
   /** the main server: HTTPS when TLS files are set, else HTTP */
@@ -34,6 +35,21 @@ function closeServer(server: http.Server, graceMs: number): Promise<void> {
   });
 }
 
+/** The HTTP limits of API_* settings; connections from trusted proxies (TRUST_PROXY) are not capped. */
+export function httpLimits(app: Express, config: ApiConfig): HttpLimits {
+  const trusted = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  return {
+    headersTimeoutMs: config.API_HEADERS_TIMEOUT_SECONDS * 1000,
+    requestTimeoutMs: config.API_REQUEST_TIMEOUT_SECONDS * 1000,
+    keepAliveTimeoutMs: config.API_KEEPALIVE_TIMEOUT_SECONDS * 1000,
+    caps: {
+      perAddress: config.API_MAX_CONNECTIONS_PER_ADDRESS,
+      perNetwork: config.API_MAX_CONNECTIONS_PER_NETWORK,
+    },
+    exempt: (address) => trusted(address, 0),
+  };
+}
+
 /**
  * Serves the app. With TLS_CERT_FILE and TLS_KEY_FILE: HTTPS on API_PORT (the files are reloaded when they
  * change, e.g. after a renewal) and plain HTTP on API_HTTP_PORT answering only the updater paths.
@@ -47,14 +63,18 @@ export async function startServers(
 ): Promise<RunningServers> {
   const certFile = config.TLS_CERT_FILE;
   const keyFile = config.TLS_KEY_FILE;
+  const limits = httpLimits(app, config);
+  const options = serverOptions(limits);
   if (!certFile || !keyFile) {
-    const main = http.createServer(app);
+    const main = http.createServer(options, app);
+    hardenServer(main, limits);
     await listen(main, config.API_PORT, config.API_HOST);
     logger.info({ port: config.API_PORT, host: config.API_HOST }, 'api listening (http)');
     return { main, plain: null, close: () => closeServer(main, 10_000) };
   }
   const load = () => ({ cert: readFileSync(certFile), key: readFileSync(keyFile) });
-  const main = https.createServer(load(), app);
+  const main = https.createServer({ ...options, ...load() }, app);
+  hardenServer(main, limits);
   const reload = () => {
     try {
       main.setSecureContext(load());
@@ -66,12 +86,13 @@ export async function startServers(
   const interval = opts.tlsReloadIntervalMs ?? 2000;
   watchFile(certFile, { interval }, reload);
   watchFile(keyFile, { interval }, reload);
-  const plain = http.createServer((req, res) => {
+  const plain = http.createServer(options, (req, res) => {
     if (isPlainHttpPath(req.url)) return app(req, res);
     res
       .writeHead(404, { 'content-type': 'text/plain' })
       .end('only the updater paths answer over plain HTTP; use HTTPS\n');
   });
+  hardenServer(plain, limits);
   await listen(main, config.API_PORT, config.API_HOST);
   await listen(plain, config.API_HTTP_PORT, config.API_HOST);
   logger.info(

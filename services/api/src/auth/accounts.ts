@@ -46,7 +46,8 @@ export async function accountByPassword(
   email: string,
   password: string,
 ): Promise<Account | undefined> {
-  if (!email || !password) return undefined;
+  // a NUL cannot be in a stored e-mail, and Postgres refuses it in a query
+  if (!email || !password || email.includes('\u0000')) return undefined;
   const a = await db
     .selectFrom('accounts')
     .selectAll()

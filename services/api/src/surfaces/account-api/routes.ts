@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import type { ApiDeps } from '../../deps';
 import { accountByApiKeys, candidateTokens, clientIp } from '../../auth';
-import { formBodies } from '../../http/forms';
+import { formBodies } from '../../http/bodies';
 import { AuthThrottle, checkApiCall, LimitsUnavailableError, RedisLimits } from '../../limits';
 import { ModelError } from '../../model/errors';
 import { pingHealthCheck } from '../../model/healthchecks';
@@ -22,7 +22,7 @@ export function accountApiRoutes(deps: ApiDeps): Router {
 
   r.all(
     ['/api', '/api.php'],
-    ...formBodies((res, message) => send(res, 'api', { status: 400, message })),
+    ...formBodies((_req, res, status, message) => send(res, 'api', { status, message })),
     async (req, res) => {
       const call = parseCall(req.query, req.body);
       const callName = call.ok ? call.action : 'api';

@@ -1,5 +1,6 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { ApiDeps } from '../../deps';
+import { readBodies } from '../../http/bodies';
 import { accountByApiKeys, candidateTokens } from '../../auth';
 import { checkApiCall, LimitsUnavailableError, RedisLimits } from '../../limits';
 import { ModelError } from '../../model/errors';
@@ -18,10 +19,11 @@ const CHALLENGE_TTL = 60;
 export function acmeRoutes(deps: ApiDeps): Router {
   const r = Router();
   const fail = (res: Response, status: number, error: string) => res.status(status).json({ error });
-  const json = (req: Request, res: Response, next: NextFunction) =>
-    express.json({ limit: '8kb', type: () => true })(req, res, (err?: unknown) =>
-      err ? fail(res, 400, 'the body must be JSON') : next(),
-    );
+  const json = readBodies(
+    { maxBytes: 16 * 1024, json: { limit: 8 * 1024, anyType: true } },
+    (_req, res, status, msg) =>
+      fail(res, status, status === 400 && /body/.test(msg) ? 'the body must be JSON' : msg),
+  );
 
   const handle = (op: 'present' | 'cleanup') => async (req: Request, res: Response) => {
     const account = await accountByApiKeys(deps.db, candidateTokens(req.headers, {}, {}, []));
@@ -73,7 +75,7 @@ export function acmeRoutes(deps: ApiDeps): Router {
     }
   };
 
-  r.post(`${ACME_BASE}/present`, json, handle('present'));
-  r.post(`${ACME_BASE}/cleanup`, json, handle('cleanup'));
+  r.post(`${ACME_BASE}/present`, ...json, handle('present'));
+  r.post(`${ACME_BASE}/cleanup`, ...json, handle('cleanup'));
   return r;
 }

@@ -1,13 +1,7 @@
-import express, {
-  Router,
-  type ErrorRequestHandler,
-  type Request,
-  type RequestHandler,
-  type Response,
-} from 'express';
-import multer from 'multer';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import type { ApiDeps } from '../../deps';
 import { clientIp } from '../../auth';
+import { readBodies } from '../../http/bodies';
 import { AuthThrottle, RedisLimits } from '../../limits';
 import { formatIp, formatRequestFailure, type Reply } from './format';
 import { replyMode } from './dialect';
@@ -40,11 +34,6 @@ export function dyndns2Routes(deps: ApiDeps): Router {
     },
     deps.logger,
   );
-  const urlencoded = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 200 });
-  const multipart = multer({
-    limits: { fields: 200, fieldSize: 8192, fieldNameSize: 100, files: 0, parts: 200 },
-  }).none();
-
   const modeOf = (req: Request) =>
     replyMode({
       path: req.path,
@@ -52,6 +41,17 @@ export function dyndns2Routes(deps: ApiDeps): Router {
       query: asParams(req.query),
       body: asParams(req.body),
     });
+  // an unreadable, oversized or NUL-carrying request answers in the updater's format
+  const bodies = readBodies(
+    {
+      maxBytes: 32 * 1024,
+      // control characters in host names are answered per host (notfqdn) by the service
+      rejectUnsafeText: false,
+      urlencoded: { limit: 16 * 1024, parameterLimit: 200 },
+      multipart: { limits: { fields: 200, fieldSize: 8192, fieldNameSize: 100, files: 0, parts: 200 } },
+    },
+    (req, res, status) => send(res, formatRequestFailure(modeOf(req), 'badrequest', { status })),
+  );
 
   const gate: RequestHandler = (req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'POST') {
@@ -75,7 +75,7 @@ export function dyndns2Routes(deps: ApiDeps): Router {
     send(res, await service.handle({ path: req.path, headers: req.headers, query, body, sourceIp: req.ip }));
   };
 
-  r.all(UPDATE_PATHS, gate, urlencoded, multipart, update);
+  r.all(UPDATE_PATHS, gate, ...bodies, update);
 
   r.get(['/tools/whatismyip', '/tools/whatismyip/'], (req, res) => {
     send(res, formatIp('json', clientIp(req.ip)));
@@ -84,8 +84,8 @@ export function dyndns2Routes(deps: ApiDeps): Router {
   // unreadable or oversized bodies on the updater paths answer in the updater's format
   const onError: ErrorRequestHandler = (err: unknown, req, res, next) => {
     if (!UPDATE_PATHS.some((p) => req.path.replace(/\/+$/, '') === p)) return next(err);
-    const e = err as { status?: number; statusCode?: number; name?: string };
-    const status = e.status ?? e.statusCode ?? (e.name === 'MulterError' ? 400 : 500);
+    const e = err as { status?: number; statusCode?: number };
+    const status = e.status ?? e.statusCode ?? 500;
     if (status >= 500) return next(err);
     send(res, formatRequestFailure(modeOf(req), 'badrequest', { status }));
   };

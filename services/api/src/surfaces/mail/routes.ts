@@ -1,13 +1,7 @@
-import express, {
-  Router,
-  type ErrorRequestHandler,
-  type Request,
-  type RequestHandler,
-  type Response,
-} from 'express';
-import multer from 'multer';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { accountByPassword, clientIp } from '../../auth';
 import type { ApiDeps } from '../../deps';
+import { readBodies } from '../../http/bodies';
 import { AuthThrottle, LimitsUnavailableError, RedisLimits } from '../../limits';
 import { mailCors } from './cors';
 import { exportArchive, exportFileName } from './export';
@@ -45,10 +39,26 @@ function viewerOf(res: Response): Viewer {
   return (res.locals as MailLocals).viewer;
 }
 
-const upload = multer({
-  storage: multer.memoryStorage(),
-  limits: { fileSize: 256 * 1024, fieldSize: 256 * 1024, files: 4, fields: 20 },
-});
+/**
+ * Bodies: form-data (files read as text), urlencoded, JSON, on every method. The largest legitimate body is a
+ * certificate chain and its key (a few KiB): 64 KiB per value, 256 KiB in all. Read only once the caller is
+ * authenticated (or for /auth itself).
+ */
+const MAIL_BODIES = {
+  maxBytes: 256 * 1024,
+  urlencoded: { limit: 64 * 1024, parameterLimit: 40 },
+  json: { limit: 64 * 1024 },
+  multipart: {
+    limits: {
+      fields: 20,
+      fieldSize: 64 * 1024,
+      fieldNameSize: 100,
+      parts: 24,
+      files: 4,
+      fileSize: 64 * 1024,
+    },
+  },
+};
 
 /** Files sent with -F name=@file become string fields, so uploads and plain form fields read alike. */
 const filesAsFields: RequestHandler = (req, _res, next) => {
@@ -85,11 +95,13 @@ export function mailRoutes(deps: ApiDeps): Router {
   const r = Router();
   // CORS first: preflights carry no Auth-token and no body
   r.use(mailCors(deps.config.MAIL_CORS_ORIGINS));
-  // bodies on every method, DELETE and GET included
-  r.use(express.urlencoded({ extended: false, limit: '512kb' }));
-  r.use(express.json({ limit: '512kb' }));
-  r.use(upload.any());
-  r.use(filesAsFields);
+  const bodies = [
+    ...readBodies(
+      MAIL_BODIES,
+      (_req, res, status, message) => void res.status(status).json(failure(message)),
+    ),
+    filesAsFields,
+  ];
 
   const limits = new RedisLimits(deps.redis, deps.redisPrefix);
   /** Redis down: limits on expensive work are skipped (logged) rather than refusing the work. */
@@ -105,7 +117,7 @@ export function mailRoutes(deps: ApiDeps): Router {
 
   // failed logins are throttled per source network and per account (shared with every other login); with
   // Redis down no login is checked at all (503): a login nobody can throttle is a free guess
-  r.post('/auth', async (req, res) => {
+  r.post('/auth', ...bodies, async (req, res) => {
     const username = param(req.body, req.query, 'username', 'email') ?? '';
     const password = param(req.body, req.query, 'password') ?? '';
     if (!username || !password) {
@@ -141,7 +153,7 @@ export function mailRoutes(deps: ApiDeps): Router {
     }
   });
 
-  // every other call needs a valid Auth-token
+  // every other call needs a valid Auth-token, checked before the body is read
   r.use(async (req, res, next) => {
     const header = req.get('auth-token') ?? /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     const check = await verifyMailToken(deps.config.JWT_SECRET, header?.trim());
@@ -162,6 +174,8 @@ export function mailRoutes(deps: ApiDeps): Router {
     (res.locals as MailLocals).viewer = { id: a.id, isAdmin: a.is_admin };
     next();
   });
+  // bodies on every method, DELETE and GET included
+  r.use(...bodies);
 
   r.get('/domains', async (_req, res) => {
     res.json({ domains: await listDomains(deps.db, viewerOf(res)) });
@@ -285,13 +299,10 @@ export function mailRoutes(deps: ApiDeps): Router {
       res.status(err.status).json(failure(err.message));
       return;
     }
-    if (err instanceof multer.MulterError) {
-      res.status(400).json(failure(`bad form data: ${err.message}`));
-      return;
-    }
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      res.status(status).json(failure('bad request body'));
+      // e.g. a path parameter that is not valid percent-encoding
+      res.status(status).json(failure('the request is malformed'));
       return;
     }
     req.log.error({ err }, 'mail surface error');

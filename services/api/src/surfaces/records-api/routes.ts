@@ -1,6 +1,7 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Account } from '@ddns/db';
 import type { ApiDeps } from '../../deps';
+import { readBodies } from '../../http/bodies';
 import { accountByPassword, clientIp, firstParam } from '../../auth';
 import { AuthThrottle, checkApiCall, LimitsUnavailableError, RedisLimits } from '../../limits';
 import { ModelError } from '../../model/errors';
@@ -22,12 +23,15 @@ type Authed = Response<unknown, { account: Account }>;
 export function recordsApiRoutes(deps: ApiDeps): Router {
   const r = Router();
   const limits = () => new RedisLimits(deps.redis, deps.redisPrefix);
-  const bodies = [
-    express.json({ limit: '16kb' }),
-    express.urlencoded({ extended: false, limit: '16kb' }),
-  ].map(
-    (p) => (req: Request, res: Response, next: NextFunction) =>
-      p(req, res, (err?: unknown) => (err ? res.status(400).json({ detail: 'JSON parse error.' }) : next())),
+  // DRF's answers: a body it cannot parse is `400 {"detail":"JSON parse error."}`
+  const bodies = readBodies(
+    {
+      maxBytes: 32 * 1024,
+      json: { limit: 16 * 1024 },
+      urlencoded: { limit: 16 * 1024, parameterLimit: 50 },
+    },
+    (_req, res, status, message) =>
+      void res.status(status).json({ detail: status === 400 ? 'JSON parse error.' : message }),
   );
   const unavailable = (res: Response) =>
     res.status(503).setHeader('Retry-After', '30').json({ detail: 'Service unavailable.' });

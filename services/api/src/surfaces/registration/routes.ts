@@ -2,6 +2,7 @@ import cors from 'cors';
 import { Router, type Request, type Response } from 'express';
 import { clientIp } from '../../auth';
 import type { ApiDeps } from '../../deps';
+import { unsafeText } from '../../http/text';
 import { RedisLimits } from '../../limits';
 import { RegistrationError, RegistrationService } from './service';
 import {
@@ -58,6 +59,8 @@ export function registrationRoutes(deps: ApiDeps): Router {
     (fn: (req: Request, res: Response) => Promise<void>) =>
     async (req: Request, res: Response): Promise<void> => {
       try {
+        // a NUL (or a lone surrogate) in any parameter: nothing here can use it, and Postgres would refuse it
+        if (unsafeText(req.query)) throw new BadParam('BadRequest', 'unusable text in a parameter');
         await fn(req, res);
       } catch (err) {
         if (err instanceof BadParam) {
@@ -164,7 +167,8 @@ export function registrationRoutes(deps: ApiDeps): Router {
 
   r.get('/verifyemail', browser, async (req, res) => {
     try {
-      const page = verifyPage(await svc.verifyEmail(q(req, 's')));
+      const code = unsafeText(req.query) ? undefined : q(req, 's');
+      const page = verifyPage(await svc.verifyEmail(code));
       res.status(page.status).type('html').send(page.html);
     } catch (err) {
       req.log.error({ err }, 'verifyemail failed');
