@@ -18,7 +18,6 @@ let mallory: CreatedAccount;
 let v: { recordId: number; checkId: number; mailDomainId: number; mailboxId: number };
 let m: { jwt: string; recordsToken: string };
 
-const JWT_SECRET = 'test-jwt-secret-0123456789';
 const VNAME = 'victor.dyn.test';
 const VMAIL = 'victor-mail.example';
 
@@ -46,7 +45,7 @@ beforeAll(async () => {
   );
   const check = await api({ add_healthcheck: 'victor-backup' });
   expect(check.status).toBe(201);
-  const vjwt = await issueMailToken(JWT_SECRET, victor);
+  const vjwt = await issueMailToken(h.deps.config.JWT_SECRET, victor);
   const md = await request(h.app)
     .post('/mail/domains')
     .set('Auth-token', vjwt)
@@ -64,7 +63,10 @@ beforeAll(async () => {
     mailDomainId: md.body.domain.id as number,
     mailboxId: md.body.user.id as number,
   };
-  m = { jwt: await issueMailToken(JWT_SECRET, mallory), recordsToken: await issueToken(h.t.db, mallory.id) };
+  m = {
+    jwt: await issueMailToken(h.deps.config.JWT_SECRET, mallory),
+    recordsToken: await issueToken(h.t.db, mallory.id),
+  };
 }, 60_000);
 
 afterAll(async () => {

@@ -9,7 +9,6 @@ import { createTestApp, type TestApp } from '../support/test-app';
  * Tampered mail Auth-tokens (the audit's JWT probes): every variant an attacker can make from a token of
  * their own, without the server's secret, is 401 `{"result":false,...}`, and the untouched token works.
  */
-const SECRET = 'test-jwt-secret-0123456789';
 let h: TestApp;
 let own: string;
 let adminId: number;
@@ -23,7 +22,7 @@ beforeAll(async () => {
   h = await createTestApp();
   const mallory = await account(h.t.db);
   adminId = (await account(h.t.db, { admin: true })).id;
-  own = await issueMailToken(SECRET, mallory);
+  own = await issueMailToken(h.deps.config.JWT_SECRET, mallory);
 });
 afterAll(async () => {
   await h.close();
