@@ -88,12 +88,9 @@ export const fields = {
         list.every(
           (e) =>
             /^([A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?@)?[^@]+$/.test(e) &&
-            isIP(
-              e
-                .replace(/^[^@]*@/, '')
-                .replace(/:\d+$/, '')
-                .replace(/^\[|\]$/g, ''),
-            ) !== 0,
+            [e.replace(/^[^@]*@/, '')].some(
+              (a) => isIP(a) !== 0 || isIP(a.replace(/:\d+$/, '').replace(/^\[|\]$/g, '')) !== 0,
+            ),
         ),
       {
         message:

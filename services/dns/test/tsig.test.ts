@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { parseConfig } from '@ddns/config';
+import { dnsConfigSchema } from '../src/config';
 import { Responder } from '../src/responder';
 import { RCODE, TYPE } from '../src/wire/constants';
 import { parseTsigKey, parseTsigKeys, signRequest, TSIG_ERROR, verifyRequest } from '../src/wire/tsig';
 import { parseMessage } from '../src/wire/validate';
+import { parseSecondary } from '../src/xfr/axfr';
 import { addTestZone, makeQuery, testStore } from './helpers';
 
 const key = parseTsigKey(`hmac-sha256:xfr.example:${randomBytes(32).toString('base64')}`);
@@ -77,5 +80,32 @@ describe('TSIG (RFC 8945) verification', () => {
     expect(() => parseTsigKeys(`a:${secret},a:${secret}`)).toThrow(/twice/);
     expect(() => parseTsigKey(`hmac-md5:a:${secret}`)).toThrow(/algorithm/);
     expect(() => parseTsigKey('a:c2hvcnQ=')).toThrow(/16 bytes/);
+  });
+});
+
+describe('TSIG configuration', () => {
+  const secret = randomBytes(32).toString('base64');
+  const parse = (env: Record<string, string>) =>
+    parseConfig(dnsConfigSchema, { DATABASE_URL: 'postgres://x@localhost/db', ...env });
+
+  it('secondaries may name a key DNS_TSIG_KEYS defines', () => {
+    const c = parse({
+      DNS_TSIG_KEYS: `hmac-sha256:xfr:${secret}`,
+      DNS_SECONDARIES: 'xfr@192.0.2.1, xfr@[2001:db8::53]:5300, 2001:db8::53, 198.51.100.7:53',
+    });
+    expect(c.DNS_SECONDARIES.map(parseSecondary)).toEqual([
+      { host: '192.0.2.1', port: 53, key: 'xfr' },
+      { host: '2001:db8::53', port: 5300, key: 'xfr' },
+      { host: '2001:db8::53', port: 53 },
+      { host: '198.51.100.7', port: 53 },
+    ]);
+  });
+
+  it('an undefined key name or a malformed key is refused with a clear message', () => {
+    expect(() => parse({ DNS_SECONDARIES: 'xfr@192.0.2.1' })).toThrow(
+      /DNS_SECONDARIES names TSIG key "xfr", which DNS_TSIG_KEYS does not define/,
+    );
+    expect(() => parse({ DNS_TSIG_KEYS: 'xfr:not base64!' })).toThrow(/DNS_TSIG_KEYS must be/);
+    expect(() => parse({ DNS_TSIG_KEYS: `hmac-md5:xfr:${secret}` })).toThrow(/DNS_TSIG_KEYS must be/);
   });
 });
