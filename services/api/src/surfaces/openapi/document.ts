@@ -257,13 +257,26 @@ export const OPENAPI_DOCUMENT: Obj = {
     },
     '/user/record/{id}': {
       get: {
-        summary: 'One of your records',
+        summary: 'One of your records, or (a host name instead of the id) your records at that name',
+        description:
+          'A numeric id answers that record. A host name (`GET /user/record/home.dyn.example/`, as enlightns-cli ' +
+          'asks) answers a list of your records at that name, A and AAAA first; `?type=` filters it.',
         operationId: 'getRecord',
         tags: ['records API'],
         security: recordsSecurity,
-        parameters: [idParam],
+        parameters: [
+          {
+            ...idParam,
+            description: 'a record id, or a host name',
+            schema: { oneOf: [{ type: 'integer' }, { type: 'string', format: 'hostname' }] },
+          },
+          { name: 'type', in: 'query', required: false, schema: { type: 'string' }, example: 'A,AAAA' },
+        ],
         responses: {
-          '200': json(ref('Record'), 'the record'),
+          '200': json(
+            { oneOf: [ref('Record'), { type: 'array', items: ref('Record') }] },
+            'the record (by id), or your records at the name (by host name)',
+          ),
           '401': drfError('no or invalid token'),
           '404': drfError('not one of your records'),
         },
