@@ -59,8 +59,22 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+const millis = (def: number) =>
+  z.coerce
+    .number({ invalid_type_error: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(0, 'must be 0 (no limit) or more')
+    .max(3_600_000, 'must be at most 3600000 (one hour)')
+    .default(def);
+
 export const fields = {
   DATABASE_URL: url(['postgres:', 'postgresql:'], 'PostgreSQL'),
+  /** connecting to Postgres, and waiting for a free pooled connection */
+  DB_CONNECT_TIMEOUT_MS: millis(5000),
+  /** server-side statement_timeout; a query with no answer at all after this + 2 s drops its connection */
+  DB_STATEMENT_TIMEOUT_MS: millis(5000),
+  /** server-side idle_in_transaction_session_timeout */
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: millis(10_000),
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis'),
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port(8080),

@@ -3,6 +3,9 @@ import type { z } from 'zod';
 
 export const apiConfigSchema = pick(
   'DATABASE_URL',
+  'DB_CONNECT_TIMEOUT_MS',
+  'DB_STATEMENT_TIMEOUT_MS',
+  'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
   'REDIS_URL',
   'API_HOST',
   'API_PORT',

@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '@ddns/config';
-import { createDb } from '@ddns/db';
+import { createDb, dbTimeouts } from '@ddns/db';
 import { DEFAULT_BULL_PREFIX } from '@ddns/jobs';
 import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -12,7 +12,11 @@ import { startServers } from './server';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(apiConfigSchema);
   const logger = createLogger(config.LOG_LEVEL, 'api');
-  const db = createDb(config.DATABASE_URL, { applicationName: 'ddns-api' });
+  const db = createDb(config.DATABASE_URL, {
+    applicationName: 'ddns-api',
+    ...dbTimeouts(config),
+    onConnectionError: (err) => logger.warn({ err: err.message }, 'postgres connection lost'),
+  });
   const redis = new Redis(config.REDIS_URL, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,

@@ -3,6 +3,9 @@ import type { z } from 'zod';
 
 const fields = pick(
   'DATABASE_URL',
+  'DB_CONNECT_TIMEOUT_MS',
+  'DB_STATEMENT_TIMEOUT_MS',
+  'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
   'DNS_HOST',
   'DNS_PORT',
   'DNS_METRICS_HOST',

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '@ddns/config';
+import { dbTimeouts } from '@ddns/db';
 import pino from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import { dnsConfigSchema, listenHosts } from './config';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   const { hosts, optional } = listenHosts(config.DNS_HOST);
   const server = await startDnsServer({
     databaseUrl: config.DATABASE_URL,
+    db: dbTimeouts(config),
     hosts,
     optionalHosts: optional,
     port: config.DNS_PORT,

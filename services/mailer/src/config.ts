@@ -3,6 +3,9 @@ import type { z } from 'zod';
 
 export const mailerConfigSchema = pick(
   'DATABASE_URL',
+  'DB_CONNECT_TIMEOUT_MS',
+  'DB_STATEMENT_TIMEOUT_MS',
+  'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
   'REDIS_URL',
   'PUBLIC_URL',
   'SMTP_URL',

@@ -1,5 +1,5 @@
 import { loadConfigOrExit } from '@ddns/config';
-import { createDb } from '@ddns/db';
+import { createDb, dbTimeouts } from '@ddns/db';
 import { DEFAULT_BULL_PREFIX } from '@ddns/jobs';
 import pino from 'pino';
 import { mailerConfigSchema } from './config';
@@ -9,7 +9,12 @@ import { startMailer } from './worker';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(mailerConfigSchema);
   const logger = pino({ name: 'mailer', level: config.LOG_LEVEL });
-  const db = createDb(config.DATABASE_URL, { max: 4, applicationName: 'ddns-mailer' });
+  const db = createDb(config.DATABASE_URL, {
+    max: 4,
+    applicationName: 'ddns-mailer',
+    ...dbTimeouts(config),
+    onConnectionError: (err) => logger.warn({ err: err.message }, 'postgres connection lost'),
+  });
   const mailer = await startMailer({ config, db, logger, prefix: DEFAULT_BULL_PREFIX });
   const heartbeat = config.MAILER_HEARTBEAT_FILE
     ? startHeartbeat({ file: config.MAILER_HEARTBEAT_FILE, workers: mailer.workers, db, logger })

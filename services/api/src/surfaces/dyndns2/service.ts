@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Db } from '@ddns/db';
+import { isTransientDbError, type Db } from '@ddns/db';
 import { canonicalIPv6 } from '@ddns/records';
 import { hashToken } from '@ddns/secrets';
 import { sql } from 'kysely';
@@ -214,7 +214,8 @@ export class UpdaterService {
       return formatResults(mode, results);
     } catch (err) {
       this.logger?.error({ err }, 'dyndns2 update failed');
-      if (!(err instanceof LimitsUnavailableError) || principal) {
+      // with Postgres unreachable the log row would only wait for the same timeout again
+      if ((!(err instanceof LimitsUnavailableError) || principal) && !isTransientDbError(err)) {
         await writeLog(this.db, {
           accountId: principal?.accountId ?? null,
           domainId: principal?.kind === 'domain' ? principal.domainId : null,

@@ -1,0 +1,116 @@
+import { createTestDatabase, TcpProxy, viaPort, type ServiceProcess, type TestDatabase } from '@ddns/testkit';
+import { startApiProcess, update, updaters, type Updater } from './api-process';
+
+/**
+ * The api process behind a TCP proxy to Postgres: links reset under load, links that silently stop
+ * forwarding. The process must never exit, every acknowledged update must be stored, and a request on a
+ * dead link must fail (911) within a few seconds instead of hanging.
+ */
+
+let t: TestDatabase;
+let proxy: TcpProxy;
+let api: (ServiceProcess & { base: string }) | undefined;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const u = new URL(t.url);
+  proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+  await proxy.start();
+});
+
+afterEach(async () => {
+  await api?.stop();
+  api = undefined;
+});
+
+afterAll(async () => {
+  await proxy.stop();
+  await t.destroy();
+});
+
+const exited = (p: ServiceProcess) => p.child.exitCode !== null || p.child.signalCode !== null;
+
+test('20 resets of the Postgres link during a burst of 5 updaters: no exit, nothing acknowledged is lost', async () => {
+  const clients = await updaters(t, 'reset.test', 5);
+  api = await startApiProcess(viaPort(t.url, proxy.port), { DB_STATEMENT_TIMEOUT_MS: '3000' });
+  const p = api;
+  const acked: { u: Updater; ip: string }[] = [];
+  const codes = new Map<string, number>();
+  let stop = false;
+  const burst = clients.map(async (u, c) => {
+    for (let i = 1; !stop; i++) {
+      const ip = `10.${c}.${(i >> 8) & 255}.${i & 255}`;
+      const r = await update(p.base, u, ip);
+      codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+      if (r.code === 'good' || r.code === 'nochg') acked.push({ u, ip });
+      if (r.code === 'error') await new Promise((res) => setTimeout(res, 50));
+    }
+  });
+  for (let i = 0; i < 20; i++) {
+    await new Promise((res) => setTimeout(res, 400));
+    proxy.reset();
+    if (exited(p)) break;
+  }
+  await new Promise((res) => setTimeout(res, 500));
+  stop = true;
+  await Promise.all(burst);
+  console.log('updates during 20 resets:', Object.fromEntries(codes), 'acknowledged:', acked.length);
+
+  expect({ exitCode: p.child.exitCode, signal: p.child.signalCode }).toEqual({
+    exitCode: null,
+    signal: null,
+  });
+  expect(p.output()).not.toMatch(/Unhandled|uncaught/i);
+  expect(codes.get('error') ?? 0).toBe(0); // every request got an answer
+  expect(codes.get('911') ?? 0).toBeGreaterThan(0); // the resets did hit requests in flight
+  expect(acked.length).toBeGreaterThan(10);
+
+  // every acknowledged update is in Postgres (its update-log row commits in the same transaction)
+  const logged = await t.db.selectFrom('update_log').select(['hosts', 'detail', 'result']).execute();
+  const stored = new Set(
+    logged.filter((l) => l.result === 'good' || l.result === 'nochg').map((l) => `${l.hosts} ${l.detail}`),
+  );
+  const lost = acked.filter((a) => !stored.has(`${a.u.name} ipv4=${a.ip}`));
+  expect(lost).toEqual([]);
+
+  // and it recovered by itself: each client's next update is applied
+  for (const [c, u] of clients.entries()) {
+    const r = await update(p.base, u, `10.${c}.255.254`);
+    expect(r.code).toBe('good');
+    const rec = await t.db
+      .selectFrom('records')
+      .select('content')
+      .where('name', '=', u.name)
+      .where('type', '=', 'A')
+      .executeTakeFirstOrThrow();
+    expect(rec.content).toBe(`10.${c}.255.254`);
+  }
+}, 120_000);
+
+test('a black-holed Postgres link: an update answers 911 within a few seconds, then recovers', async () => {
+  const [u] = await updaters(t, 'hole.test', 1);
+  api = await startApiProcess(viaPort(t.url, proxy.port), {
+    DB_STATEMENT_TIMEOUT_MS: '2000',
+    DB_CONNECT_TIMEOUT_MS: '2000',
+  });
+  expect((await update(api.base, u!, '192.0.2.10')).code).toBe('good');
+  proxy.blackhole();
+  try {
+    const during = await update(api.base, u!, '192.0.2.11');
+    console.log('update on a black-holed link answered', during.code, 'after', during.ms, 'ms');
+    expect(during.code).toBe('911');
+    expect(during.ms).toBeLessThan(10_000); // the deadline is 4 s (statement timeout + 2 s)
+    const again = await update(api.base, u!, '192.0.2.12');
+    expect(again.code).toBe('911');
+    expect(again.ms).toBeLessThan(10_000); // a fresh connection times out too (connect timeout)
+  } finally {
+    proxy.resume();
+  }
+  let last = '';
+  for (let i = 0; i < 20 && last !== 'good'; i++) {
+    last = (await update(api.base, u!, '192.0.2.13')).code;
+    if (last !== 'good') await new Promise((res) => setTimeout(res, 500));
+  }
+  expect(last).toBe('good');
+  expect(exited(api)).toBe(false);
+}, 90_000);
