@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
+import { clientSettings, type DbTimeouts } from './connection';
+import { destroyLink, guardQueries } from './link-guard';
 
 /** One row of the DNS change feed, as the reader hands it out. */
 export interface FeedChange {
@@ -12,66 +14,150 @@ export interface FeedChange {
   changedAt: Date;
 }
 
+/** Where a reader starts: the highest seq of its snapshot, and the seqs below it that snapshot could not see. */
+export interface FeedStart {
+  seq: bigint;
+  /** seqs at or below `seq` missing from the snapshot: rolled back, or taken by a writer still open */
+  open: bigint[];
+  /** xmax of that snapshot: once every transaction below it has ended, an `open` seq still missing is gone */
+  xmax: bigint;
+}
+
 export interface ChangeFeedOptions {
   url: string;
   /** deliver changes with seq greater than this (the seq the reader's snapshot was taken at) */
   afterSeq: bigint;
+  /** seqs at or below afterSeq that the snapshot could not see yet (see currentFeedStart) */
+  openAtStart?: { seqs: bigint[]; xmax: bigint };
   /** called in seq order, once per change; the reader waits for it to resolve before going on */
   onChanges: (changes: FeedChange[]) => void | Promise<void>;
-  /** safety poll even without notifications (ms); default 2000 */
+  /** safety poll and heartbeat, even without notifications (ms); default 2000 */
   pollMs?: number;
-  /** how long a hole in the sequence may stay open before it is given up (rolled-back writer); default 5000 ms */
-  gapTimeoutMs?: number;
+  /** a feed query (or heartbeat) unanswered for this long means a stalled link: reconnect; default 5000 */
+  queryTimeoutMs?: number;
+  /** connect timeout and TCP keepalive of the feed's connection */
+  timeouts?: DbTimeouts;
   /** reconnect backoff bounds (ms) */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   batchSize?: number;
 }
 
-/** Highest seq in the feed now: take it in the same snapshot as the initial load. */
-export async function currentFeedSeq(q: pg.Pool | pg.Client | pg.PoolClient): Promise<bigint> {
-  const r = await q.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM dns_changes');
-  return BigInt(r.rows[0]?.seq ?? '0');
+const START_WINDOW = 10_000;
+
+/** Anything that runs a query: a pool, a client, a client inside a transaction. */
+export interface FeedQueryable {
+  query<R>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
 }
 
 /**
- * Reads the change feed: LISTEN dns_changes for a wake-up, then catch up with `seq > last`.
- * A lost notification only delays a change (the poll finds it); a lost connection is retried with backoff
- * and caught up. Sequence values can commit out of order, so a hole below a seen seq is waited for
- * (up to gapTimeoutMs) instead of skipped: no change is ever lost, and none is delivered twice.
+ * Highest seq in the feed now, the missing seqs just below it and the snapshot's xmax: take it in the same
+ * snapshot as the initial load. (Missing seqs further back than START_WINDOW are assumed long settled.)
+ */
+export async function currentFeedStart(q: FeedQueryable): Promise<FeedStart> {
+  const r = await q.query<{ seq: string; xmax: string; open: string[] }>(
+    `WITH m AS (SELECT coalesce(max(seq), 0) AS top FROM dns_changes)
+     SELECT m.top::text AS seq, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax,
+       ARRAY(SELECT s::text FROM generate_series(greatest(m.top - ${START_WINDOW}, 1), m.top) AS s
+             WHERE NOT EXISTS (SELECT 1 FROM dns_changes d WHERE d.seq = s)) AS open
+     FROM m`,
+  );
+  const row = r.rows[0]!;
+  return { seq: BigInt(row.seq), xmax: BigInt(row.xmax), open: row.open.map((s) => BigInt(s)) };
+}
+
+/** Highest seq in the feed now. */
+export async function currentFeedSeq(q: FeedQueryable): Promise<bigint> {
+  return (await currentFeedStart(q)).seq;
+}
+
+interface Row {
+  xmin: string;
+  xmax: string;
+  seq: string | null;
+  zone_id: number;
+  zone_name: string;
+  name: string;
+  source: FeedChange['source'];
+  op: FeedChange['op'];
+  changed_at: Date;
+}
+
+const COLS = 'seq, zone_id, zone_name, name, source, op, changed_at';
+/** The open seqs, the next batch above the head, and the snapshot's xmin/xmax, in one statement. */
+const CATCH_UP = `
+  WITH snap AS (SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax
+                FROM pg_current_snapshot() AS s),
+       fresh AS ((SELECT ${COLS} FROM dns_changes WHERE seq = ANY($3::bigint[]))
+                 UNION ALL
+                 (SELECT ${COLS} FROM dns_changes WHERE seq > $1 ORDER BY seq LIMIT $2))
+  SELECT snap.xmin, snap.xmax, f.seq::text AS seq, f.zone_id, f.zone_name, f.name, f.source, f.op, f.changed_at
+  FROM snap LEFT JOIN fresh f ON true ORDER BY f.seq`;
+
+/**
+ * Reads the change feed: LISTEN dns_changes for a wake-up, then catch up with `seq > head`.
+ *
+ * Sequence numbers are taken when a writer logs its change but become visible when it commits, so they
+ * appear out of order: a missing seq below the head is "open" (a writer still running, or rolled back).
+ * Open seqs are re-read by primary key on every round until they appear (delivered) or are known dead: each
+ * open seq remembers the xmax of the snapshot that first missed it, and once a later snapshot's xmin has
+ * passed that xmax every writer that could hold it has ended (the triggers take the seq after their
+ * transaction id), so a seq still missing was rolled back. No time limit: a writer that commits minutes
+ * later is still delivered, and nothing is delivered twice.
+ *
+ * Every round (and a heartbeat while the handler runs) has a deadline: a link that stops answering is
+ * dropped and reconnected instead of silently serving stale data.
  *
  * Events: 'connected', 'disconnected' (err), 'error' (err from onChanges).
  */
 export class ChangeFeed extends EventEmitter {
-  /** everything at or below this seq has been delivered */
-  private floor: bigint;
-  /** delivered seqs above the floor (there is a hole below them) */
-  private readonly deliveredAbove = new Set<bigint>();
-  /** first time each missing seq was noticed */
-  private readonly holes = new Map<bigint, number>();
+  /** highest seq delivered (or the start) */
+  private head: bigint;
+  /** open seqs below the head -> xmax of the snapshot that first missed them */
+  private readonly open = new Map<bigint, bigint>();
   private client: pg.Client | null = null;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private backoff: number;
   private running: Promise<void> | null = null;
+  /** a catch-up query is on the wire (the heartbeat waits for the handler, not for this) */
+  private querying = false;
   private again = false;
+  /** when a round last read the feed to its end (ms) */
+  private lastSyncAt = Date.now();
   lastChangeAt: Date | null = null;
   connected = false;
 
   constructor(private readonly opts: ChangeFeedOptions) {
     super();
-    this.floor = opts.afterSeq;
+    this.head = opts.afterSeq;
+    for (const s of opts.openAtStart?.seqs ?? []) {
+      if (s <= opts.afterSeq) this.open.set(s, opts.openAtStart!.xmax);
+    }
     this.backoff = opts.minBackoffMs ?? 100;
   }
 
+  /** Every change at or below this seq has been delivered (the head, or just below the oldest open seq). */
   get position(): bigint {
-    return this.floor;
+    let p = this.head;
+    for (const s of this.open.keys()) if (s - 1n < p) p = s - 1n;
+    return p;
+  }
+
+  /** Seqs below the head still waited for (open writers). */
+  get openSeqs(): number {
+    return this.open.size;
+  }
+
+  /** Seconds since the feed last read Postgres to its end: how far behind the served data may be. */
+  lagSeconds(now = Date.now()): number {
+    return Math.max(0, (now - this.lastSyncAt) / 1000);
   }
 
   async start(): Promise<void> {
     await this.connect();
-    this.pollTimer = setInterval(() => this.kick(), this.opts.pollMs ?? 2000);
+    this.pollTimer = setInterval(() => this.tick(), this.opts.pollMs ?? 2000);
     this.pollTimer.unref();
   }
 
@@ -79,10 +165,10 @@ export class ChangeFeed extends EventEmitter {
     this.stopped = true;
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    await this.running?.catch(() => undefined);
     const c = this.client;
     this.client = null;
-    await c?.end().catch(() => undefined);
+    if (c) destroyLink(c);
+    await this.running?.catch(() => undefined);
   }
 
   /** Run a catch-up now (coalesces with one already running). */
@@ -92,8 +178,9 @@ export class ChangeFeed extends EventEmitter {
       this.again = true;
       return;
     }
-    this.running = this.catchUp()
-      .catch((err: unknown) => this.lostConnection(err))
+    const client = this.client;
+    this.running = this.catchUp(client)
+      .catch((err: unknown) => this.lostConnection(client, err))
       .finally(() => {
         this.running = null;
         if (this.again) {
@@ -103,18 +190,36 @@ export class ChangeFeed extends EventEmitter {
       });
   }
 
+  /** The poll: a catch-up, or while one is busy in the handler, a heartbeat on the idle link. */
+  private tick(): void {
+    const client = this.client;
+    if (this.stopped || !client) return;
+    if (!this.running) return this.kick();
+    if (this.querying) return; // that query has its own deadline
+    client.query('SELECT 1').catch((err: unknown) => this.lostConnection(client, err));
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.opts.url, application_name: 'ddns-change-feed' });
-    client.on('error', (err) => this.lostConnection(err));
-    client.on('end', () => this.lostConnection(new Error('connection ended')));
+    const client = new pg.Client({
+      connectionString: this.opts.url,
+      application_name: 'ddns-change-feed',
+      ...clientSettings(this.opts.timeouts ?? {}),
+    });
+    guardQueries(client, this.opts.queryTimeoutMs ?? 5000);
+    client.on('error', (err) => this.lostConnection(client, err));
+    client.on('end', () => this.lostConnection(client, new Error('connection ended')));
     try {
       await client.connect();
       await client.query('LISTEN dns_changes');
     } catch (err) {
       client.removeAllListeners('end');
-      await client.end().catch(() => undefined);
+      destroyLink(client);
       this.scheduleReconnect(err);
+      return;
+    }
+    if (this.stopped) {
+      destroyLink(client);
       return;
     }
     client.on('notification', () => this.kick());
@@ -125,13 +230,13 @@ export class ChangeFeed extends EventEmitter {
     this.kick();
   }
 
-  private lostConnection(err: unknown): void {
-    if (this.stopped || !this.client) return;
-    const c = this.client;
+  private lostConnection(client: pg.Client, err: unknown): void {
+    if (this.stopped || this.client !== client) return;
     this.client = null;
     this.connected = false;
-    c.removeAllListeners('end');
-    c.end().catch(() => undefined);
+    client.removeAllListeners('end');
+    client.removeAllListeners('notification');
+    destroyLink(client);
     this.scheduleReconnect(err);
   }
 
@@ -144,37 +249,26 @@ export class ChangeFeed extends EventEmitter {
     this.reconnectTimer.unref();
   }
 
-  private async catchUp(): Promise<void> {
+  private async catchUp(client: pg.Client): Promise<void> {
     const batch = this.opts.batchSize ?? 1000;
     for (;;) {
-      const client = this.client;
-      if (!client || this.stopped) return;
-      const r = await client.query<{
-        seq: string;
-        zone_id: number;
-        zone_name: string;
-        name: string;
-        source: FeedChange['source'];
-        op: FeedChange['op'];
-        changed_at: Date;
-      }>(
-        'SELECT seq::text AS seq, zone_id, zone_name, name, source, op, changed_at FROM dns_changes WHERE seq > $1 ORDER BY dns_changes.seq LIMIT $2',
-        [this.floor.toString(), batch],
-      );
-      const fresh: FeedChange[] = [];
-      for (const row of r.rows) {
-        const seq = BigInt(row.seq);
-        if (this.deliveredAbove.has(seq)) continue;
-        fresh.push({
-          seq,
-          zoneId: row.zone_id,
-          zoneName: row.zone_name,
-          name: row.name,
-          source: row.source,
-          op: row.op,
-          changedAt: row.changed_at,
-        });
-      }
+      if (this.client !== client || this.stopped) return;
+      const asked = [...this.open.keys()];
+      this.querying = true;
+      const r = await client
+        .query<Row>(CATCH_UP, [this.head.toString(), batch, asked.map((s) => s.toString())])
+        .finally(() => (this.querying = false));
+      const snap = r.rows[0]!;
+      const rows = r.rows.filter((x) => x.seq !== null);
+      const fresh: FeedChange[] = rows.map((row) => ({
+        seq: BigInt(row.seq!),
+        zoneId: row.zone_id,
+        zoneName: row.zone_name,
+        name: row.name,
+        source: row.source,
+        op: row.op,
+        changedAt: row.changed_at,
+      }));
       if (fresh.length > 0) {
         try {
           await this.opts.onChanges(fresh);
@@ -183,35 +277,39 @@ export class ChangeFeed extends EventEmitter {
         }
         this.lastChangeAt = fresh[fresh.length - 1]!.changedAt;
       }
-      const seen = r.rows.map((x) => BigInt(x.seq));
-      for (const s of seen) this.deliveredAbove.add(s);
-      this.advanceFloor(seen);
-      if (r.rows.length < batch || fresh.length === 0) return;
+      const above = this.advance(
+        fresh.map((c) => c.seq),
+        asked,
+        BigInt(snap.xmin),
+        BigInt(snap.xmax),
+      );
+      if (above < batch) {
+        this.lastSyncAt = Date.now();
+        return;
+      }
     }
   }
 
-  /** Move the floor over delivered seqs and over holes older than the gap timeout. */
-  private advanceFloor(seen: bigint[]): void {
-    const now = Date.now();
-    const max = seen.length ? seen[seen.length - 1]! : this.floor;
-    for (let s = this.floor + 1n; s < max; s++) {
-      if (!this.deliveredAbove.has(s) && !this.holes.has(s)) this.holes.set(s, now);
+  /**
+   * Records what one round saw: seen seqs leave the open set, skipped ones above the old head join it, and
+   * open seqs this round asked for and did not get are dropped once the round's xmin shows their writers
+   * ended. Returns how many seqs above the old head the round read (a full batch: read on).
+   */
+  private advance(seen: bigint[], asked: bigint[], xmin: bigint, xmax: bigint): number {
+    const got = new Set(seen);
+    for (const s of seen) this.open.delete(s);
+    for (const s of asked) {
+      const noticed = this.open.get(s);
+      if (noticed !== undefined && xmin >= noticed) this.open.delete(s);
     }
-    const timeout = this.opts.gapTimeoutMs ?? 5000;
-    for (;;) {
-      const next = this.floor + 1n;
-      if (this.deliveredAbove.delete(next)) {
-        this.holes.delete(next);
-        this.floor = next;
-        continue;
-      }
-      const since = this.holes.get(next);
-      if (since !== undefined && now - since > timeout) {
-        this.holes.delete(next);
-        this.floor = next;
-        continue;
-      }
-      break;
+    let above = 0;
+    let top = this.head;
+    for (const s of seen) {
+      if (s > this.head) above++;
+      if (s > top) top = s;
     }
+    for (let s = this.head + 1n; s < top; s++) if (!got.has(s)) this.open.set(s, xmax);
+    this.head = top;
+    return above;
   }
 }

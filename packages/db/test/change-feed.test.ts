@@ -1,6 +1,6 @@
-import { ChangeFeed, currentFeedSeq, createPool, type FeedChange } from '@ddns/db';
-import { sharedZone } from '@ddns/testkit';
-import { createTestDatabase, type TestDatabase } from '@ddns/testkit';
+import pg from 'pg';
+import { ChangeFeed, currentFeedSeq, currentFeedStart, createPool, type FeedChange } from '@ddns/db';
+import { createTestDatabase, sharedZone, TcpProxy, viaPort, type TestDatabase } from '@ddns/testkit';
 
 let t: TestDatabase;
 beforeAll(async () => {
@@ -72,7 +72,6 @@ test('a rolled-back write leaves no change and the feed moves past its hole', as
     url: t.url,
     afterSeq: start,
     onChanges: (c: FeedChange[]) => void got.push(...c),
-    gapTimeoutMs: 50,
     pollMs: 20,
   });
   await feed.start();
@@ -93,7 +92,8 @@ test('a rolled-back write leaves no change and the feed moves past its hole', as
       .execute();
     await waitFor(() => got.length === 1);
     expect(got.map((c) => c.name)).toEqual(['kept.feed.test']);
-    await waitFor(() => feed.position >= got[0]!.seq);
+    // (the hole is let go once every transaction open when it was seen has ended: on a shared cluster,
+    // someone else's long transaction may delay that, so `position` is not asserted here)
   } finally {
     await feed.stop();
   }
@@ -122,3 +122,139 @@ test('changing SOA fields bumps the serial and is logged; a serial bump alone is
   expect(logged[0]).toMatchObject({ zone_name: 'feed.test', op: 'UPDATE' });
   expect((await t.db.selectFrom('dns_changes').select('seq').execute()).length).toBe(before.length + 1);
 });
+
+/** A writer that takes its feed seq now (inserting a record) and commits when told. */
+async function openWriter(url: string, zoneId: number, name: string, ip: string) {
+  const c = new pg.Client({ connectionString: url });
+  c.on('error', () => undefined); // the database is dropped under a writer a failed test left open
+  await c.connect();
+  await c.query('BEGIN');
+  await c.query(`INSERT INTO records (zone_id, name, type, content) VALUES ($1, $2, 'A', $3)`, [
+    zoneId,
+    name,
+    ip,
+  ]);
+  return {
+    commit: async () => {
+      await c.query('COMMIT');
+      await c.end();
+    },
+    rollback: async () => {
+      await c.query('ROLLBACK');
+      await c.end();
+    },
+  };
+}
+
+describe('late commits', () => {
+  test('a writer that commits 8 s after taking its seq is delivered; a rolled-back one never is', async () => {
+    const late = await sharedZone(t.db, 'late.test');
+    const busy = await sharedZone(t.db, 'busy.test');
+    const pool = createPool(t.url, { max: 1 });
+    const start = await currentFeedSeq(pool);
+    await pool.end();
+    const got: FeedChange[] = [];
+    const feed = new ChangeFeed({
+      url: t.url,
+      afterSeq: start,
+      onChanges: (c: FeedChange[]) => void got.push(...c),
+      pollMs: 200,
+    });
+    await feed.start();
+    try {
+      const slow = await openWriter(t.url, late.id, 'slow.late.test', '192.0.2.80');
+      const aborted = await openWriter(t.url, busy.id, 'gone.busy.test', '192.0.2.81');
+      await aborted.rollback();
+      // later writers commit meanwhile (another zone: the slow writer holds its zone's row)
+      await t.db
+        .insertInto('records')
+        .values({ zone_id: busy.id, name: 'quick.busy.test', type: 'A', content: '192.0.2.82' })
+        .execute();
+      await waitFor(() => got.some((c) => c.name === 'quick.busy.test'));
+      // both seqs stay open: nothing tells which one the still-open writer holds
+      expect(feed.openSeqs).toBe(2);
+      await new Promise((r) => setTimeout(r, 8000));
+      expect(got.some((c) => c.name === 'slow.late.test')).toBe(false);
+      await slow.commit();
+      await waitFor(() => got.some((c) => c.name === 'slow.late.test'), 5000);
+      expect(got.filter((c) => c.name === 'gone.busy.test')).toEqual([]);
+      expect(new Set(got.map((c) => c.seq)).size).toBe(got.length); // nothing twice
+    } finally {
+      await feed.stop();
+    }
+  }, 30_000);
+
+  test('a writer open while the start snapshot is taken is delivered when it commits', async () => {
+    const zone = await sharedZone(t.db, 'start.test');
+    const other = await sharedZone(t.db, 'other.test');
+    const slow = await openWriter(t.url, zone.id, 'early.start.test', '192.0.2.90');
+    await t.db
+      .insertInto('records')
+      .values({ zone_id: other.id, name: 'x.other.test', type: 'A', content: '192.0.2.91' })
+      .execute();
+    const pool = createPool(t.url, { max: 1 });
+    const startAt = await currentFeedStart(pool);
+    await pool.end();
+    const got: FeedChange[] = [];
+    const feed = new ChangeFeed({
+      url: t.url,
+      afterSeq: startAt.seq,
+      openAtStart: { seqs: startAt.open, xmax: startAt.xmax },
+      onChanges: (c: FeedChange[]) => void got.push(...c),
+      pollMs: 200,
+    });
+    await feed.start();
+    try {
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(got).toEqual([]);
+      await slow.commit();
+      await waitFor(() => got.some((c) => c.name === 'early.start.test'));
+    } finally {
+      await feed.stop();
+    }
+  });
+});
+
+test('a silently stalled link is noticed, reconnected and caught up', async () => {
+  const zone = await sharedZone(t.db, 'stall.test');
+  const u = new URL(t.url);
+  const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+  await proxy.start();
+  const pool = createPool(t.url, { max: 1 });
+  const start = await currentFeedSeq(pool);
+  await pool.end();
+  const got: FeedChange[] = [];
+  const feed = new ChangeFeed({
+    url: viaPort(t.url, proxy.port),
+    afterSeq: start,
+    onChanges: (c: FeedChange[]) => void got.push(...c),
+    pollMs: 200,
+    queryTimeoutMs: 1000,
+    timeouts: { connectTimeoutMs: 1000 },
+    minBackoffMs: 50,
+    maxBackoffMs: 200,
+  });
+  await feed.start();
+  try {
+    await waitFor(() => feed.connected);
+    proxy.blackhole();
+    const t0 = Date.now();
+    await waitFor(() => !feed.connected, 10_000);
+    const detectedMs = Date.now() - t0;
+    expect(detectedMs).toBeLessThan(5000); // pollMs + queryTimeoutMs, with room for a loaded machine
+    await t.db
+      .insertInto('records')
+      .values({ zone_id: zone.id, name: 'meanwhile.stall.test', type: 'A', content: '192.0.2.70' })
+      .execute();
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(feed.connected).toBe(false);
+    expect(feed.lagSeconds()).toBeGreaterThan(1);
+    expect(got).toEqual([]);
+    proxy.resume();
+    await waitFor(() => got.some((c) => c.name === 'meanwhile.stall.test'), 10_000);
+    await waitFor(() => feed.connected && feed.lagSeconds() < 1);
+  } finally {
+    await feed.stop();
+    await proxy.stop();
+  }
+}, 30_000);

@@ -1,4 +1,4 @@
-import { ChangeFeed, createPool, type FeedChange } from '@ddns/db';
+import { ChangeFeed, createPool, queryDeadline, type DbTimeouts, type FeedChange } from '@ddns/db';
 import pino, { type Logger } from 'pino';
 import { RateLimiter, type RrlOptions } from './limits/rrl';
 import { DnsMetrics, type MetricsServer } from './metrics/metrics';
@@ -12,6 +12,8 @@ import type { TunnelConfig, ZoneStore } from './zone/store';
 
 export interface DnsServerOptions {
   databaseUrl: string;
+  /** bounds on the Postgres links (DB_* variables); the feed's stall deadline follows them (default 5 s) */
+  db?: DbTimeouts;
   /** addresses to listen on; default `0.0.0.0` and `::` (the latter skipped where IPv6 is unavailable) */
   hosts?: readonly string[];
   /** hosts whose bind may fail without failing the start */
@@ -42,7 +44,7 @@ export interface DnsServerOptions {
   tcpMaxPerNetwork?: number;
   /** send NOTIFY on serial changes (default true) */
   notify?: boolean;
-  feed?: { pollMs?: number; minBackoffMs?: number; maxBackoffMs?: number };
+  feed?: { pollMs?: number; minBackoffMs?: number; maxBackoffMs?: number; queryTimeoutMs?: number };
   /** keep retrying the initial load while Postgres is unreachable (the service); default false (tests) */
   waitForDatabase?: boolean;
   logger?: Logger;
@@ -67,7 +69,12 @@ export const DEFAULT_RRL: RrlOptions = { rate: 50, slip: 2 };
  */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const log = opts.logger ?? pino({ level: 'silent' });
-  const pool: SqlPool = createPool(opts.databaseUrl, { max: 2, applicationName: 'ddns-dns' });
+  const pool: SqlPool = createPool(opts.databaseUrl, {
+    max: 2,
+    applicationName: 'ddns-dns',
+    ...opts.db,
+    onConnectionError: (err) => log.warn({ err: err.message }, 'postgres connection lost'),
+  });
   const started = Date.now();
   const load = async () => {
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
@@ -80,7 +87,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       }
     }
   };
-  const { store, seq, stats } = await load().catch(async (err: unknown) => {
+  const { store, seq, start, stats } = await load().catch(async (err: unknown) => {
     await pool.end();
     throw err;
   });
@@ -107,25 +114,38 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     : null;
 
   let stopped = false;
-  let lagSeconds = 0;
   const apply = async (changes: FeedChange[]): Promise<void> => {
     for (let delay = 100; !stopped; delay = Math.min(delay * 2, 5000)) {
       try {
         const res = await applyChanges(pool, store, changes);
-        const last = changes[changes.length - 1]!;
-        lagSeconds = Math.max(0, (Date.now() - last.changedAt.getTime()) / 1000);
         for (const z of res.changedZones) notifier?.notify(z);
         return;
       } catch (err) {
-        log.warn({ err, delay }, 'applying feed changes failed; retrying');
+        log.warn(
+          { err: String(err), delay, lagSeconds: Math.round(feed.lagSeconds()) },
+          'applying feed changes failed; retrying',
+        );
         await new Promise((r) => setTimeout(r, delay).unref());
       }
     }
   };
-  const feed = new ChangeFeed({ url: opts.databaseUrl, afterSeq: seq, onChanges: apply, ...opts.feed });
-  feed.on('connected', () => log.info('change feed connected'));
+  const feed = new ChangeFeed({
+    url: opts.databaseUrl,
+    afterSeq: seq,
+    openAtStart: { seqs: start.open, xmax: start.xmax },
+    onChanges: apply,
+    timeouts: opts.db,
+    queryTimeoutMs: queryDeadline(opts.db ?? {}) || 5000,
+    ...opts.feed,
+  });
+  feed.on('connected', () =>
+    log.info({ lagSeconds: Math.round(feed.lagSeconds()) }, 'change feed connected; catching up'),
+  );
   feed.on('disconnected', (err: unknown) =>
-    log.warn({ err: String(err) }, 'change feed disconnected; answering from memory'),
+    log.warn(
+      { err: String(err), lagSeconds: Math.round(feed.lagSeconds()), position: feed.position.toString() },
+      'change feed disconnected; answering from memory',
+    ),
   );
   feed.on('error', (err: unknown) => log.error({ err }, 'change feed handler failed'));
 
@@ -134,8 +154,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     storeNames: () => store.size,
     storeZones: () => store.zones.size,
     cacheEntries: () => responder?.cache.size ?? 0,
-    feedLagSeconds: () => lagSeconds,
+    feedLagSeconds: () => feed.lagSeconds(),
     feedConnected: () => feed.connected,
+    feedOpenSeqs: () => feed.openSeqs,
     rrlLimited: () => rrl?.limitedTotal ?? 0,
   });
   responder = new Responder(() => store, {

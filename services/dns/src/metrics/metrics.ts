@@ -3,14 +3,26 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { RCODE_NAME, TYPE_NAME } from '../wire/constants';
 
+/** /readyz turns 503 when the served data may be older than this. */
+export const READY_MAX_LAG_SECONDS = 30;
+
+export interface Readiness {
+  ready: boolean;
+  feedConnected: boolean;
+  lagSeconds: number;
+  openSeqs: number;
+}
+
 /** What the gauges read when scraped. */
 export interface MetricsSources {
   storeNames(): number;
   storeZones(): number;
   cacheEntries(): number;
-  /** seconds between the last applied change's commit and its application; 0 when none yet */
+  /** seconds since the change feed last read Postgres to its end (how stale answers may be) */
   feedLagSeconds(): number;
   feedConnected(): boolean;
+  /** feed sequence numbers still waited for (writers that took one and have not committed) */
+  feedOpenSeqs(): number;
   rrlLimited(): number;
 }
 
@@ -28,7 +40,7 @@ export class DnsMetrics {
     { qtype: number; rcode: number; transport: string; n: number }
   >();
 
-  constructor(src: MetricsSources) {
+  constructor(private readonly src: MetricsSources) {
     const registers = [this.registry];
     const pending = this.pending;
     this.queries = new Counter({
@@ -86,11 +98,20 @@ export class DnsMetrics {
     gauge('dns_store_names', 'Owner names held in memory', 'max', () => src.storeNames());
     gauge('dns_store_zones', 'Zones held in memory', 'max', () => src.storeZones());
     gauge('dns_cache_entries', 'Packet cache entries', 'sum', () => src.cacheEntries());
-    gauge('dns_feed_lag_seconds', 'Delay between a change commit and its application', 'max', () =>
-      src.feedLagSeconds(),
+    gauge(
+      'dns_feed_lag_seconds',
+      'Seconds since the change feed last read Postgres to its end: how far behind answers may be',
+      'max',
+      () => src.feedLagSeconds(),
     );
     gauge('dns_feed_connected', '1 while the change feed is connected to Postgres', 'min', () =>
       src.feedConnected() ? 1 : 0,
+    );
+    gauge(
+      'dns_feed_open_seqs',
+      'Change-feed sequence numbers taken by writers that have not committed yet (re-read until they do)',
+      'max',
+      () => src.feedOpenSeqs(),
     );
     gauge('dns_rrl_limited', 'Responses limited by RRL since start', 'sum', () => src.rrlLimited());
   }
@@ -118,9 +139,29 @@ export class DnsMetrics {
     this.truncatedTotal.labels(transport).inc();
   }
 
-  /** Serves GET /metrics on host:port (0 = any free port); resolves with the bound port. */
+  /**
+   * Serving fresh data? Not ready once the change feed has not read Postgres to its end for
+   * READY_MAX_LAG_SECONDS (answers still come, from memory, but may be that stale).
+   */
+  readiness(): Readiness {
+    const lagSeconds = Math.round(this.src.feedLagSeconds() * 10) / 10;
+    return {
+      ready: lagSeconds <= READY_MAX_LAG_SECONDS,
+      feedConnected: this.src.feedConnected(),
+      lagSeconds,
+      openSeqs: this.src.feedOpenSeqs(),
+    };
+  }
+
+  /** Serves GET /metrics and GET /readyz on host:port (0 = any free port); resolves with the bound port. */
   listen(host: string, port: number): Promise<MetricsServer> {
-    return serveMetrics(host, port, () => this.registry.metrics(), this.registry.contentType);
+    return serveMetrics(
+      host,
+      port,
+      () => this.registry.metrics(),
+      this.registry.contentType,
+      () => this.readiness(),
+    );
   }
 }
 
@@ -129,14 +170,25 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** A tiny HTTP server for `GET /metrics` (also used by the cluster primary to serve aggregated metrics). */
+/**
+ * A tiny HTTP server for `GET /metrics` (also used by the cluster primary to serve aggregated metrics) and,
+ * given `ready`, `GET /readyz` (200/503 JSON: `{"status":"ready"|"not ready","feedConnected",...}`).
+ */
 export async function serveMetrics(
   host: string,
   port: number,
   text: () => Promise<string>,
   contentType: string,
+  ready?: () => Readiness,
 ): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
+    if (req.url === '/readyz' && ready) {
+      const { ready: ok, ...rest } = ready();
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ready' : 'not ready', ...rest }));
+      return;
+    }
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
       return;

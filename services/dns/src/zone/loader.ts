@@ -1,4 +1,4 @@
-import type { FeedChange, RecordType } from '@ddns/db';
+import { currentFeedStart, type FeedChange, type FeedStart, type RecordType } from '@ddns/db';
 import { Journal } from './journal';
 import { encodeRecord, type StoredRR } from './records';
 import { Zone, ZoneStore, type Gateway, type TunnelConfig, type ZoneRow } from './store';
@@ -100,14 +100,17 @@ async function inSnapshot<T>(pool: Pool, fn: (c: Queryable) => Promise<T>): Prom
   }
 }
 
-/** Loads every zone into a new store; returns it with the feed position of the same snapshot. */
+/**
+ * Loads every zone into a new store; returns it with the feed position of the same snapshot (and the seqs
+ * below it that writers still open hold: the feed waits for them).
+ */
 export async function loadStore(
   pool: Pool,
   tunnel: TunnelConfig,
-): Promise<{ store: ZoneStore; seq: bigint; stats: LoadStats }> {
+): Promise<{ store: ZoneStore; seq: bigint; start: FeedStart; stats: LoadStats }> {
   return inSnapshot(pool, async (c) => {
-    const seqRow = await c.query<{ seq: string | null }>('SELECT max(seq)::text AS seq FROM dns_changes');
-    const seq = BigInt(seqRow.rows[0]?.seq ?? '0');
+    const start = await currentFeedStart(c);
+    const seq = start.seq;
     const zones = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE ${SERVED}`);
     const domains = await c.query<DomainDbRow>(`SELECT ${DOMAIN_COLS} FROM domains WHERE mode IS NOT NULL`);
     const store = new ZoneStore(tunnel);
@@ -135,7 +138,7 @@ export async function loadStore(
       zone.journal = new Journal();
       store.add(zone);
     }
-    return { store, seq, stats: { zones: store.zones.size, names: store.size, skipped } };
+    return { store, seq, start, stats: { zones: store.zones.size, names: store.size, skipped } };
   });
 }
 
