@@ -13,6 +13,8 @@ module.exports = {
     '<rootDir>/infra/test/**/*.test.ts',
     '<rootDir>/scripts/test/**/*.test.ts',
   ],
+  // fault injection (slow): `pnpm test:faults`, see jest.faults.config.js
+  testPathIgnorePatterns: ['/node_modules/', '/test/faults/'],
   globalSetup: '<rootDir>/packages/testkit/src/global-setup.ts',
   globalTeardown: '<rootDir>/packages/testkit/src/global-teardown.ts',
   testTimeout: 30000,

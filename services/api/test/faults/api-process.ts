@@ -1,4 +1,4 @@
-import { addDomain } from '@ddns/cli';
+import { addDomain } from '@ddns/registry';
 import { freePort } from '@ddns/local-services';
 import {
   account,

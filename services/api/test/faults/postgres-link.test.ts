@@ -46,10 +46,14 @@ test('20 resets of the Postgres link during a burst of 5 updaters: no exit, noth
       if (r.code === 'error') await new Promise((res) => setTimeout(res, 50));
     }
   });
-  for (let i = 0; i < 20; i++) {
-    await new Promise((res) => setTimeout(res, 400));
+  // a reset every 300 ms at least, and only once some updates went through since the last one (a loaded
+  // machine must not turn the burst into nothing but failures)
+  for (let i = 0; i < 20 && !exited(p); i++) {
+    const since = acked.length;
+    const t0 = Date.now();
+    while (!exited(p) && (Date.now() - t0 < 300 || (acked.length < since + 2 && Date.now() - t0 < 10_000)))
+      await new Promise((res) => setTimeout(res, 20));
     proxy.reset();
-    if (exited(p)) break;
   }
   await new Promise((res) => setTimeout(res, 500));
   stop = true;
@@ -63,7 +67,7 @@ test('20 resets of the Postgres link during a burst of 5 updaters: no exit, noth
   expect(p.output()).not.toMatch(/Unhandled|uncaught/i);
   expect(codes.get('error') ?? 0).toBe(0); // every request got an answer
   expect(codes.get('911') ?? 0).toBeGreaterThan(0); // the resets did hit requests in flight
-  expect(acked.length).toBeGreaterThan(10);
+  expect(acked.length).toBeGreaterThanOrEqual(40);
 
   // every acknowledged update is in Postgres (its update-log row commits in the same transaction)
   const logged = await t.db.selectFrom('update_log').select(['hosts', 'detail', 'result']).execute();
