@@ -1,4 +1,4 @@
-import pg from 'pg';
+import { createPool } from '@ddns/db';
 import {
   createTestDatabase,
   digShort,
@@ -33,9 +33,8 @@ afterAll(async () => {
 
 /** BEGIN + an INSERT whose trigger takes the feed seq (and the zone-row lock); COMMIT later. */
 async function writer(zoneId: number, name: string, ip: string) {
-  const c = new pg.Client({ connectionString: t.url });
-  c.on('error', () => undefined);
-  await c.connect();
+  const pool = createPool(t.url, { max: 1 }); // no statement or idle-in-transaction limits
+  const c = await pool.connect();
   await c.query('BEGIN');
   const inserted = c.query(`INSERT INTO records (zone_id, name, type, content) VALUES ($1, $2, 'A', $3)`, [
     zoneId,
@@ -47,7 +46,8 @@ async function writer(zoneId: number, name: string, ip: string) {
     async commit() {
       await inserted;
       await c.query('COMMIT');
-      await c.end();
+      c.release();
+      await pool.end();
     },
   };
 }
