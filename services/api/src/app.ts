@@ -1,6 +1,8 @@
+import { isTransientDbError } from '@ddns/db';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import pinoHttp from 'pino-http';
 import type { ApiDeps } from './deps';
+import { sendUnavailable } from './http/unavailable';
 import { pathOnly } from './logger';
 import { accountApiRoutes } from './surfaces/account-api/routes';
 import { acmeRoutes } from './surfaces/acme/routes';
@@ -49,6 +51,11 @@ export function createApp(deps: ApiDeps): Express {
       (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       res.status(status).type('text/plain').send('bad request\n');
+      return;
+    }
+    if (isTransientDbError(err) && !res.headersSent) {
+      req.log.warn({ err: (err as Error).message }, 'database unavailable');
+      sendUnavailable(req, res);
       return;
     }
     req.log.error({ err }, 'unhandled error');

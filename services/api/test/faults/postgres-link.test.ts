@@ -107,6 +107,22 @@ test('a black-holed Postgres link: an update answers 911 within a few seconds, t
     const again = await update(api.base, u!, '192.0.2.12');
     expect(again.code).toBe('911');
     expect(again.ms).toBeLessThan(10_000); // a fresh connection times out too (connect timeout)
+    // the other surfaces answer their own "try again later": 503 + Retry-After, in their format
+    const surfaces: [string, Record<string, string>, unknown][] = [
+      ['/api?apikey=nope&get_account_info', {}, expect.objectContaining({ info: 'error' })],
+      ['/user/record/', { authorization: 'Token nope' }, { detail: 'Service unavailable.' }],
+    ];
+    for (const [path, headers, body] of surfaces) {
+      const t0 = Date.now();
+      const res = await fetch(`${api.base}${path}`, { headers, signal: AbortSignal.timeout(30_000) });
+      expect({ path, status: res.status, retryAfter: res.headers.get('retry-after') }).toEqual({
+        path,
+        status: 503,
+        retryAfter: '5',
+      });
+      expect(await res.json()).toEqual(body);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    }
   } finally {
     proxy.resume();
   }

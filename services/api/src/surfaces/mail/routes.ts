@@ -1,5 +1,7 @@
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { isTransientDbError } from '@ddns/db';
 import { accountByPassword, clientIp } from '../../auth';
+import { sendUnavailable } from '../../http/unavailable';
 import type { ApiDeps } from '../../deps';
 import { readBodies } from '../../http/bodies';
 import { AuthThrottle, LimitsUnavailableError, RedisLimits } from '../../limits';
@@ -305,6 +307,7 @@ export function mailRoutes(deps: ApiDeps): Router {
       res.status(status).json(failure('the request is malformed'));
       return;
     }
+    if (isTransientDbError(err)) return void sendUnavailable(req, res);
     req.log.error({ err }, 'mail surface error');
     res.status(500).json(failure('Internal error'));
   };
