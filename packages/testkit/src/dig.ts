@@ -38,6 +38,7 @@ export interface DnsProcess extends ServiceProcess {
 export async function startDnsProcess(
   databaseUrl: string,
   env: Record<string, string> = {},
+  startTimeoutMs?: number,
 ): Promise<DnsProcess> {
   const port = await freePort();
   const p = await startServiceProcess(
@@ -51,6 +52,7 @@ export async function startDnsProcess(
       ...env,
     },
     /dns listening/,
+    startTimeoutMs,
   );
   return { ...p, port };
 }

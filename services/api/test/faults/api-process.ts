@@ -9,6 +9,9 @@ import {
   type TestDatabase,
 } from '@ddns/testkit';
 
+/** Starting a process takes long on a loaded machine (tsx compiles at start). */
+export const START_TIMEOUT_MS = 120_000;
+
 /** The api service as its own process, talking to Postgres (and Redis) at the given URLs. */
 export async function startApiProcess(
   databaseUrl: string,
@@ -28,6 +31,7 @@ export async function startApiProcess(
       ...env,
     },
     /api listening/,
+    START_TIMEOUT_MS,
   );
   return { ...p, base: `http://127.0.0.1:${port}` };
 }

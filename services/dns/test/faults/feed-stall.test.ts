@@ -62,11 +62,15 @@ test('a black-holed feed link: feed_connected drops, lag grows, then the change 
     .values({ zone_id: zone.id, name: 'before.stall.test', type: 'A', content: '192.0.2.1' })
     .execute();
   const metricsPort = await freePort();
-  dns = await startDnsProcess(viaPort(t.url, proxy.port), {
-    DNS_METRICS_PORT: String(metricsPort),
-    DB_STATEMENT_TIMEOUT_MS: '1000',
-    DB_CONNECT_TIMEOUT_MS: '1000',
-  });
+  dns = await startDnsProcess(
+    viaPort(t.url, proxy.port),
+    {
+      DNS_METRICS_PORT: String(metricsPort),
+      DB_STATEMENT_TIMEOUT_MS: '1000',
+      DB_CONNECT_TIMEOUT_MS: '1000',
+    },
+    120_000, // a loaded machine starts processes slowly
+  );
   await until(async () => (await gauge(metricsPort, 'dns_feed_connected')) === 1, 10_000);
   expect((await readyz(metricsPort)).status).toBe(200);
 
