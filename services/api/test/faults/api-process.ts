@@ -23,8 +23,8 @@ export async function startApiProcess(
     {
       DATABASE_URL: databaseUrl,
       REDIS_URL: testRedisUrl(),
-      JWT_SECRET: 'test-jwt-secret-0123456789',
-      SECRETS_KEY: 'test-secrets-key-0123456789',
+      JWT_SECRET: 'test-jwt-secret-0123456789-abcdefghijklmn',
+      SECRETS_KEY: 'test-secrets-key-0123456789-abcdefghijklm',
       API_HOST: '127.0.0.1',
       API_PORT: String(port),
       UPDATER_RATE_LIMIT: 'off',
