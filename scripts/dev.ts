@@ -2,20 +2,29 @@
  * `pnpm dev`: the local launcher. Brings up Postgres (embedded, data in .data/) unless DATABASE_URL is set,
  * a private redis-server unless REDIS_URL is set, and an SMTP catcher that prints every mail; migrates;
  * on first run creates a demo shared zone and an admin account (credentials printed once); then runs api,
- * dns and mailer as child processes with prefixed logs. Ctrl-C stops everything.
+ * dns and mailer as child processes with prefixed logs (readable ones when stdout is a terminal), and records
+ * the connection settings in .data/dev.env for `pnpm ddns` (removed at exit). Ctrl-C stops everything.
+ * DEV_DATA_DIR moves .data (tests).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SMTPServer } from 'smtp-server';
-import { addZone, createAccount } from '@ddns/registry';
+import { devDataDir, devEnvFile, removeDevEnv, writeDevEnv } from '@ddns/cli';
 import { createDb, migrateToLatest } from '@ddns/db';
-import { MissingRedisError, startEmbeddedPostgres, startRedisServer } from '@ddns/local-services';
+import {
+  MissingRedisError,
+  startEmbeddedPostgres,
+  startRedisServer,
+  startSmtpCatcher,
+  type CaughtMail,
+} from '@ddns/local-services';
+import { prettyLineFactory } from '@ddns/logging';
+import { addZone, createAccount } from '@ddns/registry';
 
 const root = join(__dirname, '..');
-const dataDir = join(root, '.data');
+const dataDir = devDataDir(process.env);
 const DEMO_ZONE = process.env.DEV_DEMO_ZONE ?? 'dyn.test';
 const stops: (() => Promise<void>)[] = [];
 const children: ChildProcess[] = [];
@@ -30,33 +39,19 @@ function devSecrets(): { JWT_SECRET: string; SECRETS_KEY: string } {
   return s;
 }
 
-function startSmtpCatcher(port: number): Promise<void> {
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const subject = /^Subject: (.*)$/im.exec(text)?.[1] ?? '(no subject)';
-        const to = session.envelope.rcptTo.map((r) => r.address).join(', ');
-        log(
-          `mail to ${to}: ${subject}\n${text
-            .split(/\r?\n\r?\n/)
-            .slice(1)
-            .join('\n\n')
-            .slice(0, 2000)}`,
-        );
-        cb();
-      });
-    },
-  });
-  stops.push(() => new Promise((r) => server.close(() => r())));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+/** A caught mail as the reader sees it: subject, recipients, decoded text (links whole, one per line). */
+function printMail(m: CaughtMail): void {
+  const MAX = 4000;
+  let text = m.text;
+  if (text.length > MAX)
+    text = `${text.slice(0, text.lastIndexOf('\n', MAX))}\n[... ${text.length} characters in all]`;
+  log(
+    `mail to ${m.to.join(', ')}\n      From:    ${m.from}\n      Subject: ${m.subject}\n` +
+      text
+        .split('\n')
+        .map((l) => `      | ${l}`)
+        .join('\n'),
+  );
 }
 
 function run(name: string, env: NodeJS.ProcessEnv): void {
@@ -69,8 +64,10 @@ function run(name: string, env: NodeJS.ProcessEnv): void {
     },
   );
   children.push(child);
+  // the services write JSON into the pipe; on a terminal, show it the way they would on theirs
+  const readable = process.stdout.isTTY ? prettyLineFactory() : (l: string) => l;
   for (const s of [child.stdout, child.stderr]) {
-    createInterface({ input: s }).on('line', (l) => process.stdout.write(`[${name}] ${l}\n`));
+    createInterface({ input: s }).on('line', (l) => process.stdout.write(`[${name}] ${readable(l)}\n`));
   }
   child.on('exit', (code, signal) => {
     log(`${name} exited (${signal ?? code})`);
@@ -94,6 +91,11 @@ async function shutdown(code: number): Promise<void> {
         }),
     ),
   );
+  try {
+    removeDevEnv(devEnvFile(process.env));
+  } catch {
+    // already gone
+  }
   for (const stop of stops.reverse()) await stop().catch(() => undefined);
   log('all stopped');
   process.exit(code);
@@ -131,9 +133,9 @@ async function main(): Promise<void> {
   }
   let smtpUrl = process.env.SMTP_URL;
   if (!smtpUrl) {
-    const port = Number(process.env.DEV_SMTP_PORT ?? 1025);
-    await startSmtpCatcher(port);
-    smtpUrl = `smtp://127.0.0.1:${port}`;
+    const catcher = await startSmtpCatcher(Number(process.env.DEV_SMTP_PORT ?? 1025), printMail);
+    stops.push(catcher.stop);
+    smtpUrl = `smtp://127.0.0.1:${catcher.port}`;
     log(`SMTP catcher on ${smtpUrl}: mails are printed here`);
   }
 
@@ -169,11 +171,18 @@ async function main(): Promise<void> {
     REDIS_URL: redisUrl,
     SMTP_URL: smtpUrl,
   };
+  writeDevEnv(devEnvFile(process.env), {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    SMTP_URL: smtpUrl,
+    PUBLIC_URL: env.PUBLIC_URL ?? '',
+  });
   run('api', env);
   run('dns', env);
   run('mailer', env);
   log(
-    `api http://localhost:${env.API_PORT ?? 8080}  dns 127.0.0.1:${env.DNS_PORT}  (Ctrl-C stops everything)`,
+    `api http://localhost:${env.API_PORT ?? 8080}  dns 127.0.0.1:${env.DNS_PORT}  (Ctrl-C stops everything)\n` +
+      `      database ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}  redis ${redisUrl}  (in ${devEnvFile(process.env)}: \`pnpm ddns …\` uses them)`,
   );
 }
 

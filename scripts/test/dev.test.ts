@@ -1,16 +1,32 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from '@ddns/local-services';
 import { createTestDatabase, testRedisUrl, type TestDatabase } from '@ddns/testkit';
 
 const root = join(__dirname, '..', '..');
 let t: TestDatabase;
+let dataDir: string;
 beforeAll(async () => {
   t = await createTestDatabase();
+  dataDir = mkdtempSync(join(tmpdir(), 'ddns-dev-'));
 });
 afterAll(async () => {
   await t.destroy();
+  rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** Polls until `check` holds or `ms` pass; returns whether it held. */
+async function eventually(ms: number, check: () => boolean | Promise<boolean>): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return check();
+}
 
 function alive(pid: number): boolean {
   try {
@@ -33,6 +49,7 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
       DNS_METRICS_PORT: String(await freePort()),
       DEV_SMTP_PORT: String(smtpPort),
       DEV_DEMO_ZONE: 'demo.test',
+      DEV_DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,7 +59,7 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
   dev.stderr.on('data', (c: Buffer) => (out += c.toString()));
   try {
     // ready: /readyz answers 200
-    const until = Date.now() + 90_000;
+    const until = Date.now() + 150_000;
     let ready = 0;
     while (Date.now() < until) {
       ready = await fetch(`http://127.0.0.1:${apiPort}/readyz`).then(
@@ -64,12 +81,48 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
       },
     );
     expect(soa).toMatch(/^ns1\.demo\.test\. hostmaster\.demo\.test\. \d+ /);
+
+    // health polls leave no trace in the logs; other requests do
+    expect(out).not.toMatch(/"url":"\/(readyz|healthz)/);
+    await fetch(`http://127.0.0.1:${apiPort}/tools/whatismyip/`);
+    expect(await eventually(10_000, () => /"url":"\/tools\/whatismyip\/"/.test(out))).toBe(true);
+
+    // `pnpm ddns` next to it, with no DATABASE_URL in its environment: it finds dev's settings itself
+    const envFile = join(dataDir, 'dev.env');
+    expect(statSync(envFile).mode & 0o777).toBe(0o600);
+    expect(readFileSync(envFile, 'utf8')).toContain(`DATABASE_URL=${t.url}`);
+    const cli = await promisify(execFile)('pnpm', ['--silent', 'ddns', 'account', 'list', '--json'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, DEV_DATA_DIR: dataDir },
+    });
+    expect(JSON.parse(cli.stdout)).toEqual([
+      expect.objectContaining({ email: 'admin@example.com', admin: true }),
+    ]);
+    expect(cli.stderr).toMatch(/DATABASE_URL is not set; using pnpm dev's database/);
+
+    // a mail the catcher prints is decoded: its verification link is whole and works
+    const api = `http://127.0.0.1:${apiPort}`;
+    const sub = (await (await fetch(`${api}/subscribe?name=mailcheck`)).json()) as { token: string };
+    const set = await fetch(
+      `${api}/setemail?token=${encodeURIComponent(sub.token)}&email=owner%40example.com`,
+    );
+    expect(set.status).toBe(200);
+    expect(await eventually(60_000, () => /\[dev\] mail to owner@example\.com/.test(out))).toBe(true);
+    const mail = out.slice(out.indexOf('[dev] mail to owner@example.com'));
+    expect(mail).toMatch(/Subject: \S/);
+    expect(mail).not.toMatch(/=\r?\n|=3D/); // no quoted-printable left
+    const link = /http:\/\/localhost:\d+\/verifyemail\?s=[^\s"<>]+/.exec(mail)?.[0];
+    expect(link).toBeDefined();
+    const verified = await fetch(link!.replace('localhost', '127.0.0.1'));
+    expect(verified.status).toBe(200);
+    expect(await verified.text()).toMatch(/E-mail address verified/);
   } finally {
     const pids = [...out.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
     const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
     dev.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out).toMatch(/all stopped/);
+    expect(existsSync(join(dataDir, 'dev.env'))).toBe(false);
     for (const pid of new Set(pids)) expect(alive(pid) ? `pid ${pid} still running` : 'gone').toBe('gone');
   }
-}, 150_000);
+}, 300_000);

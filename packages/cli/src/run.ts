@@ -3,9 +3,10 @@ import { createDb, type Db } from '@ddns/db';
 import { OpError } from '@ddns/registry';
 import { UsageError, type CliIo, type CommandContext, type CommandGroup } from './command';
 import { commandGroups } from './commands';
+import { readDevEnv } from './dev-env';
 
 const usage = (groups: CommandGroup[]) =>
-  `usage: ddns <command> [--json]\n${groups.flatMap((g) => g.usage.map((u) => `  ${u}`)).join('\n')}\nReads DATABASE_URL.`;
+  `usage: ddns <command> [--json]\n${groups.flatMap((g) => g.usage.map((u) => `  ${u}`)).join('\n')}\nReads DATABASE_URL; when it is unset, that of a running \`pnpm dev\` (.data/dev.env).`;
 
 const stdio: CliIo = {
   out: (s) => process.stdout.write(s + '\n'),
@@ -21,6 +22,15 @@ const stdio: CliIo = {
 function isParseArgsError(err: unknown): err is Error {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+/** env, with the DATABASE_URL of a running `pnpm dev` when env has none (and a note on stderr saying so). */
+function withDevDatabase(env: NodeJS.ProcessEnv, io: CliIo): NodeJS.ProcessEnv {
+  if (env.DATABASE_URL) return env;
+  const dev = readDevEnv(env);
+  if (!dev?.vars.DATABASE_URL) return env;
+  io.err(`ddns: DATABASE_URL is not set; using pnpm dev's database (${dev.file})`);
+  return { ...env, DATABASE_URL: dev.vars.DATABASE_URL };
 }
 
 /** Runs one CLI command; returns the exit code. */
@@ -44,7 +54,7 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo =
     env,
     db: () => {
       if (!db) {
-        const config = parseConfig(pick('DATABASE_URL'), env);
+        const config = parseConfig(pick('DATABASE_URL'), withDevDatabase(env, io));
         db = createDb(config.DATABASE_URL, { max: 2, applicationName: 'ddns-cli' });
       }
       return db;

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '@ddns/cli';
 import { createTestDatabase, type TestDatabase } from '@ddns/testkit';
 
@@ -141,7 +143,9 @@ test('bad input is refused with a clear message and changes nothing', async () =
 
 test('a missing DATABASE_URL is one clear line', async () => {
   const err: string[] = [];
-  const code = await runCli(['migrate'], {}, { out: () => undefined, err: (s) => err.push(s) });
+  // no pnpm dev either (a developer's running one must not answer for it)
+  const env = { DEV_DATA_DIR: join(tmpdir(), 'ddns-no-dev-here') };
+  const code = await runCli(['migrate'], env, { out: () => undefined, err: (s) => err.push(s) });
   expect(code).toBe(2);
   expect(err).toEqual(['config: DATABASE_URL is required']);
 });

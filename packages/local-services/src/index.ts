@@ -130,3 +130,4 @@ export async function postgresReachable(url: string): Promise<boolean> {
     return false;
   }
 }
+export * from './smtp-catcher';

@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import pinoHttp from 'pino-http';
 import type { ApiDeps } from './deps';
 import { sendUnavailable } from './http/unavailable';
-import { pathOnly } from './logger';
+import { isHealthPoll, pathOnly } from './logger';
 import { accountApiRoutes } from './surfaces/account-api/routes';
 import { acmeRoutes } from './surfaces/acme/routes';
 import { dyndns2Routes } from './surfaces/dyndns2/routes';
@@ -23,6 +23,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(
     pinoHttp({
       logger: deps.logger,
+      autoLogging: { ignore: (req) => isHealthPoll(req.url) },
       serializers: {
         req: (req: { method: string; url: string; remoteAddress?: string }) => ({
           method: req.method,

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { loadConfigOrExit } from '@ddns/config';
 import { dbTimeouts } from '@ddns/db';
-import pino from 'pino';
+import { createLogger } from '@ddns/logging';
 import { AggregatorRegistry } from 'prom-client';
 import { dnsConfigSchema, listenHosts } from './config';
 import { serveMetrics } from './metrics/metrics';
@@ -15,7 +15,7 @@ import { parseTsigKeys } from './wire/tsig';
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit(dnsConfigSchema);
-  const logger = pino({ name: 'dns', level: config.LOG_LEVEL });
+  const logger = createLogger({ name: 'dns', level: config.LOG_LEVEL });
 
   if (config.DNS_WORKERS > 1 && cluster.isPrimary) {
     let stopping = false;

@@ -1,14 +1,14 @@
 import { loadConfigOrExit } from '@ddns/config';
 import { createDb, dbTimeouts } from '@ddns/db';
+import { createLogger } from '@ddns/logging';
 import { DEFAULT_BULL_PREFIX } from '@ddns/jobs';
-import pino from 'pino';
 import { mailerConfigSchema } from './config';
 import { startHeartbeat } from './heartbeat';
 import { startMailer } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(mailerConfigSchema);
-  const logger = pino({ name: 'mailer', level: config.LOG_LEVEL });
+  const logger = createLogger({ name: 'mailer', level: config.LOG_LEVEL });
   const db = createDb(config.DATABASE_URL, {
     max: 4,
     applicationName: 'ddns-mailer',
