@@ -184,9 +184,9 @@ test(
     env = {
       ...process.env,
       COMPOSE_PROJECT_NAME: project,
-    // Compose v1 gives up on an engine call after 60 s; creating containers on vfs under load can take longer
-    COMPOSE_HTTP_TIMEOUT: '600',
-    DOCKER_CLIENT_TIMEOUT: '600',
+      // Compose v1 gives up on an engine call after 60 s; creating containers on vfs under load can take longer
+      COMPOSE_HTTP_TIMEOUT: '600',
+      DOCKER_CLIENT_TIMEOUT: '600',
       DDNS_API_ADDRESS: '127.0.0.1',
       DDNS_API_PORT: String(apiPort),
       DDNS_API_HTTP_PORT: String(await freeDualPort()),
