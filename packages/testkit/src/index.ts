@@ -87,3 +87,4 @@ export * from './tcp-proxy';
 export * from './pebble';
 export * from './service-process';
 export * from './dig';
+export * from './nsd';
