@@ -54,6 +54,35 @@ const boolish = z
 const DOMAIN =
   /^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.?$/i;
 
+/** a.–m.root-servers.net (IPv4 and IPv6) */
+const ROOT_SERVERS = [
+  '198.41.0.4',
+  '170.247.170.2',
+  '192.33.4.12',
+  '199.7.91.13',
+  '192.203.230.10',
+  '192.5.5.241',
+  '192.112.36.4',
+  '198.97.190.53',
+  '192.36.148.17',
+  '192.58.128.30',
+  '193.0.14.129',
+  '199.7.83.42',
+  '202.12.27.33',
+  '2001:503:ba3e::2:30',
+  '2001:500:200::b',
+  '2001:7fe::53',
+];
+
+/** `1.2.3.4`, `1.2.3.4:5353`, `2001:db8::1` or `[2001:db8::1]:5353` */
+function isServerAddress(s: string): boolean {
+  const v6 = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(s);
+  if (v6) return isIP(v6[1]!) === 6 && Number(v6[2] ?? 53) <= 65535;
+  if (isIP(s) === 6) return true;
+  const m = /^([^\s:]+)(?::(\d{1,5}))?$/.exec(s);
+  return !!m && isIP(m[1]!) === 4 && Number(m[2] ?? 53) >= 1 && Number(m[2] ?? 53) <= 65535;
+}
+
 const optionalString = z
   .string()
   .optional()
@@ -181,6 +210,17 @@ export const fields = {
   API_HEADERS_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
   API_REQUEST_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   API_KEEPALIVE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+  /**
+   * where the ownership check's walk to a domain's parent starts (the root servers by default): IPs with an
+   * optional port; in tests, the test parent's server
+   */
+  DELEGATION_CHECK_SERVERS: z
+    .string()
+    .default(ROOT_SERVERS.join(','))
+    .transform((v) => v.split(/[\s,]+/).filter(Boolean))
+    .refine((list) => list.length > 0 && list.every(isServerAddress), {
+      message: 'must be a comma-separated list of IP addresses, optionally with :port ([v6]:port for IPv6)',
+    }),
   GATEWAY_EXPIRY_DAYS: z.coerce.number().int().min(0).default(0),
   /** `ddns init`: the shared zone to create (gateways and updaters register under it) */
   DDNS_ZONE: optionalString.refine((v) => v === undefined || DOMAIN.test(v), {

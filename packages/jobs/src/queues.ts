@@ -3,11 +3,17 @@ export const QUEUES = {
   email: 'email',
   certificates: 'certificates',
   sweeps: 'sweeps',
+  ownership: 'ownership',
 } as const;
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
 export type EmailTemplate =
-  'reclamation-token' | 'verify-email' | 'gateway-expiry-warning' | 'healthcheck-down' | 'healthcheck-up';
+  | 'reclamation-token'
+  | 'verify-email'
+  | 'gateway-expiry-warning'
+  | 'healthcheck-down'
+  | 'healthcheck-up'
+  | 'zone-suspended';
 
 /** An e-mail job: the worker renders `template` with `vars` and sends it to `to`. */
 export interface EmailJob {
@@ -27,4 +33,6 @@ export interface JobPayloads {
   email: EmailJob;
   certificates: CertificateJob;
   sweeps: Record<string, never>;
+  /** `ownership-check`: check this user's domain now (after a claim); the periodic `ownership-sweep`: nothing */
+  ownership: { zoneId?: number };
 }

@@ -1,21 +1,31 @@
 import type { Db } from '@ddns/db';
-import { findZone, isHostname, normalizeName } from '@ddns/records';
+import { isHostname, normalizeName } from '@ddns/records';
 import { hashToken, newUuidToken } from '@ddns/secrets';
 import { findAccountId } from './accounts';
 import { OpError } from './errors';
 import type { NameServer } from './name-servers';
-import { addZone } from './zones';
+import { checkCap, lockAccount } from './ownership-caps';
+import {
+  checkClaim,
+  insertClaimedZone,
+  ourNameServers,
+  ownershipInfo,
+  type OwnershipInfo,
+} from './ownership-claim';
 
 export interface CreatedDomain {
   id: number;
   name: string;
   /** the domain token, shown once */
   token: string;
+  /** a user's own domain (hosted zone): it is served once control is proven, and this says how */
+  ownership?: OwnershipInfo;
 }
 
 /**
  * Registers NAME for an account: under the longest shared zone that contains it, or, when no zone contains
- * it, as a new hosted zone of the account (the domain is then the zone apex).
+ * it, as a new hosted zone of the account (the domain is then the zone apex), `pending` until the account
+ * proves control (see ./ownership-claim). The ownership rules and the class's caps apply to every caller.
  */
 export async function addDomain(
   db: Db,
@@ -25,31 +35,45 @@ export async function addDomain(
     accountEmail?: string;
     /** ... or by id (the account API) */
     accountId?: number;
-    /** name servers of a new hosted zone (default: addZone's `ns1.<zone>`) */
+    /** name servers of a new hosted zone (default: our name servers, else addZone's `ns1.<zone>`) */
     ns?: NameServer[];
   },
 ): Promise<CreatedDomain> {
   const name = normalizeName(input.name);
   if (!isHostname(name)) throw new OpError(`"${input.name}" is not a valid domain name`);
   const accountId = input.accountId ?? (await findAccountId(db, input.accountEmail ?? ''));
-  const taken = await db.selectFrom('domains').select('id').where('name', '=', name).executeTakeFirst();
-  if (taken) throw new OpError(`domain ${name} already exists`);
-  const zones = await db.selectFrom('zones').select(['id', 'name', 'kind']).execute();
-  let zone = findZone(name, zones);
-  if (zone && zone.kind === 'hosted') throw new OpError(`${name} is inside the hosted zone ${zone.name}`);
-  if (zone && zone.name === name) throw new OpError(`${name} is a shared zone itself`);
-  if (!zone) zone = await addZone(db, { name, kind: 'hosted', accountId, ns: input.ns });
-  const token = newUuidToken();
-  const row = await db
-    .insertInto('domains')
-    .values({
-      zone_id: zone.id,
-      name,
-      account_id: accountId,
-      token_hash: hashToken(token),
-      description: name,
-    })
-    .returning(['id', 'name'])
-    .executeTakeFirstOrThrow();
-  return { id: row.id, name: row.name, token };
+  return db.transaction().execute(async (trx) => {
+    const account = await lockAccount(trx, accountId);
+    const target = await checkClaim(trx, name, accountId);
+    if (target.kind === 'shared') {
+      const taken = await trx.selectFrom('domains').select('id').where('name', '=', name).executeTakeFirst();
+      if (taken) throw new OpError(`domain ${name} already exists`);
+    }
+    await checkCap(trx, accountId, account.class, 'domains');
+    let zoneId: number;
+    let ownership: OwnershipInfo | undefined;
+    if (target.kind === 'hosted') {
+      await checkCap(trx, accountId, account.class, 'hostedZones');
+      const ours = await ourNameServers(trx);
+      const ns = input.ns ?? (ours.length ? ours.map((host) => ({ host })) : undefined);
+      const zone = await insertClaimedZone(trx, { name, accountId, ns, replaces: target.replaces });
+      zoneId = zone.id;
+      ownership = ownershipInfo(zone, ours);
+    } else {
+      zoneId = target.zone.id;
+    }
+    const token = newUuidToken();
+    const row = await trx
+      .insertInto('domains')
+      .values({
+        zone_id: zoneId,
+        name,
+        account_id: accountId,
+        token_hash: hashToken(token),
+        description: name,
+      })
+      .returning(['id', 'name'])
+      .executeTakeFirstOrThrow();
+    return { id: row.id, name: row.name, token, ...(ownership ? { ownership } : {}) };
+  });
 }

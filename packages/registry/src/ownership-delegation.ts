@@ -37,7 +37,8 @@ export function classifyReply(name: string, reply: Reply, cut: string): Step {
   if (reply.rcode === 'NXDOMAIN') return { kind: 'nxdomain', zone: soa?.name ?? cut };
   if (reply.rcode !== 'NOERROR') return { kind: 'error', reason: `answered ${reply.rcode}` };
   const refNs = reply.authorities.filter(
-    (r) => r.type === 'NS' && isInZone(name, r.name) && (cut === '' || (r.name !== cut && isInZone(r.name, cut))),
+    (r) =>
+      r.type === 'NS' && isInZone(name, r.name) && (cut === '' || (r.name !== cut && isInZone(r.name, cut))),
   );
   if (!reply.aa && refNs.length) {
     const zone = refNs[0]!.name;
@@ -92,7 +93,8 @@ export async function findParentView(domain: string, o: WalkOptions, depth = 0):
         if (step.zone === domain)
           return { kind: 'delegated', parent: cut, nameServers: step.nameServers, glue: step.glue };
         const next = await addressesOf(step.nameServers, step.glue, o, depth);
-        if (!next.length) return { kind: 'failed', reason: `no address for the name servers of ${step.zone}` };
+        if (!next.length)
+          return { kind: 'failed', reason: `no address for the name servers of ${step.zone}` };
         servers = next;
         cut = step.zone;
       }
@@ -110,7 +112,9 @@ export async function addressesOf(
 ): Promise<ServerAddress[]> {
   const port = o.followPort ?? 53;
   const withPort = (ips: string[]) =>
-    [...ips].sort((a, b) => Number(a.includes(':')) - Number(b.includes(':'))).map((host) => ({ host, port }));
+    [...ips]
+      .sort((a, b) => Number(a.includes(':')) - Number(b.includes(':')))
+      .map((host) => ({ host, port }));
   const glued = hosts.flatMap((h) => glue.get(h) ?? []);
   if (glued.length) return withPort(glued);
   if (depth >= 2) return [];

@@ -41,7 +41,11 @@ function toRr(a: packet.Answer): Rr | null {
     case 'CNAME':
     case 'A':
     case 'AAAA':
-      return { name: lower(a.name), type: a.type, data: a.type === 'NS' || a.type === 'CNAME' ? lower(a.data) : a.data };
+      return {
+        name: lower(a.name),
+        type: a.type,
+        data: a.type === 'NS' || a.type === 'CNAME' ? lower(a.data) : a.data,
+      };
     case 'TXT': {
       const parts = Array.isArray(a.data) ? a.data : [a.data];
       return { name: lower(a.name), type: 'TXT', data: parts.map((p) => p.toString()).join('') };
@@ -79,7 +83,10 @@ function decodeFor(buf: Buffer, id: number, name: string): (packet.Packet & { rc
 function udp(server: ServerAddress, query: Buffer, id: number, name: string, timeoutMs: number) {
   return new Promise<packet.Packet & { rcode?: string }>((resolve, reject) => {
     const sock = dgram.createSocket(isIP(server.host) === 6 ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => finish(new Error(`no reply from ${server.host}:${server.port}`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no reply from ${server.host}:${server.port}`)),
+      timeoutMs,
+    );
     const finish = (err: Error | null, p?: packet.Packet & { rcode?: string }) => {
       clearTimeout(timer);
       sock.close();
@@ -100,7 +107,10 @@ function tcp(server: ServerAddress, query: Buffer, id: number, name: string, tim
   return new Promise<packet.Packet & { rcode?: string }>((resolve, reject) => {
     const sock = net.connect({ host: server.host, port: server.port });
     let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new Error(`no reply from ${server.host}:${server.port} (TCP)`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`no reply from ${server.host}:${server.port} (TCP)`)),
+      timeoutMs,
+    );
     const finish = (err: Error | null, p?: packet.Packet & { rcode?: string }) => {
       clearTimeout(timer);
       sock.destroy();
@@ -132,7 +142,18 @@ export function dnsAsker(timeoutMs = 2000): Ask {
       id,
       flags: 0,
       questions: [{ type, name, class: 'IN' }],
-      additionals: [{ type: 'OPT', name: '.', udpPayloadSize: 1232, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+      additionals: [
+        {
+          type: 'OPT',
+          name: '.',
+          udpPayloadSize: 1232,
+          extendedRcode: 0,
+          ednsVersion: 0,
+          flags: 0,
+          flag_do: false,
+          options: [],
+        },
+      ],
     });
     let p = await udp(server, query, id, name, timeoutMs);
     if (((p.flags ?? 0) & packet.TRUNCATED_RESPONSE) !== 0) p = await tcp(server, query, id, name, timeoutMs);

@@ -15,6 +15,8 @@ export interface ProofInput {
 export interface ProofResult {
   proven: boolean;
   via?: 'delegation' | 'txt';
+  /** false when a server could not be asked: not a reason to take a domain down */
+  conclusive: boolean;
   /** one line for the owner: what the public DNS showed */
   detail: string;
 }
@@ -31,12 +33,26 @@ export async function proveControl(input: ProofInput, o: WalkOptions): Promise<P
   let seen: string;
   switch (view.kind) {
     case 'failed':
-      return { proven: false, detail: `the parent zone could not be asked: ${view.reason}` };
+      return {
+        proven: false,
+        conclusive: false,
+        detail: `the parent zone could not be asked: ${view.reason}`,
+      };
     case 'missing':
-      return { proven: false, detail: `${view.parent || 'the parent zone'} says ${input.domain} does not exist` };
+      return {
+        proven: false,
+        conclusive: true,
+        detail: `${view.parent || 'the parent zone'} says ${input.domain} does not exist`,
+      };
     case 'delegated': {
       const toUs = view.nameServers.filter((n) => ours.has(n));
-      if (toUs.length) return { proven: true, via: 'delegation', detail: `delegated to ${toUs.join(', ')}` };
+      if (toUs.length)
+        return {
+          proven: true,
+          via: 'delegation',
+          conclusive: true,
+          detail: `delegated to ${toUs.join(', ')}`,
+        };
       seen = `the parent delegates ${input.domain} to ${view.nameServers.join(', ')}, not to our name servers`;
       txtServers = await addressesOf(view.nameServers, view.glue, o);
       break;
@@ -47,10 +63,15 @@ export async function proveControl(input: ProofInput, o: WalkOptions): Promise<P
   }
   const txt = await lookupTxt(challengeName(input.domain), txtServers, o.ask);
   if (txt?.includes(input.token))
-    return { proven: true, via: 'txt', detail: `TXT ${challengeName(input.domain)} matches` };
+    return {
+      proven: true,
+      via: 'txt',
+      conclusive: true,
+      detail: `TXT ${challengeName(input.domain)} matches`,
+    };
   const why =
     txt === null
       ? `${challengeName(input.domain)} TXT could not be read`
       : `no TXT at ${challengeName(input.domain)} holds the token`;
-  return { proven: false, detail: `${seen}; ${why}` };
+  return { proven: false, conclusive: txt !== null, detail: `${seen}; ${why}` };
 }

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
-import type { Db, Zone, ZoneKind } from '@ddns/db';
+import type { Database, Db, Zone, ZoneKind, ZoneStatus } from '@ddns/db';
+import type { Transaction } from 'kysely';
 import { isHostname, isInZone, normalizeName } from '@ddns/records';
 import { OpError } from './errors';
 import type { NameServer } from './name-servers';
@@ -10,6 +11,8 @@ export interface AddZoneInput {
   ns?: NameServer[];
   accountId?: number | null;
   hostmaster?: string;
+  /** a user's own domain: served only once control is proven (see ./ownership-claim) */
+  ownership?: { status: ZoneStatus; challengeToken: string };
 }
 
 /**
@@ -17,6 +20,11 @@ export interface AddZoneInput {
  * gets `ns1.<zone>`; its SOA names the first name server and `hostmaster.<zone>`.
  */
 export async function addZone(db: Db, input: AddZoneInput): Promise<Zone> {
+  return db.transaction().execute((trx) => insertZone(trx, input));
+}
+
+/** addZone inside the caller's transaction. */
+export async function insertZone(trx: Transaction<Database>, input: AddZoneInput): Promise<Zone> {
   const name = normalizeName(input.name);
   if (!isHostname(name)) throw new OpError(`"${input.name}" is not a valid zone name`);
   const ns = input.ns?.length ? input.ns : [{ host: `ns1.${name}` }];
@@ -24,38 +32,39 @@ export async function addZone(db: Db, input: AddZoneInput): Promise<Zone> {
     if (isInZone(n.host, name) && !n.ip && input.ns?.length)
       throw new OpError(`name server ${n.host} is inside ${name}: give its address (--ns ${n.host}=IP)`);
   }
-  return db.transaction().execute(async (trx) => {
-    const exists = await trx.selectFrom('zones').select('id').where('name', '=', name).executeTakeFirst();
-    if (exists) throw new OpError(`zone ${name} already exists`);
-    const zone = await trx
-      .insertInto('zones')
-      .values({
-        name,
-        kind: input.kind,
-        account_id: input.accountId ?? null,
-        primary_ns: ns[0]!.host,
-        hostmaster: input.hostmaster ? normalizeName(input.hostmaster) : `hostmaster.${name}`,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    for (const n of ns) {
+  const exists = await trx.selectFrom('zones').select('id').where('name', '=', name).executeTakeFirst();
+  if (exists) throw new OpError(`zone ${name} already exists`);
+  const zone = await trx
+    .insertInto('zones')
+    .values({
+      name,
+      kind: input.kind,
+      account_id: input.accountId ?? null,
+      primary_ns: ns[0]!.host,
+      hostmaster: input.hostmaster ? normalizeName(input.hostmaster) : `hostmaster.${name}`,
+      ...(input.ownership
+        ? { status: input.ownership.status, challenge_token: input.ownership.challengeToken }
+        : {}),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  for (const n of ns) {
+    await trx
+      .insertInto('records')
+      .values({ zone_id: zone.id, name, type: 'NS', content: n.host, ttl: zone.ttl })
+      .execute();
+    if (n.ip && isInZone(n.host, name)) {
       await trx
         .insertInto('records')
-        .values({ zone_id: zone.id, name, type: 'NS', content: n.host, ttl: zone.ttl })
+        .values({
+          zone_id: zone.id,
+          name: n.host,
+          type: isIP(n.ip) === 4 ? 'A' : 'AAAA',
+          content: n.ip,
+          ttl: zone.ttl,
+        })
         .execute();
-      if (n.ip && isInZone(n.host, name)) {
-        await trx
-          .insertInto('records')
-          .values({
-            zone_id: zone.id,
-            name: n.host,
-            type: isIP(n.ip) === 4 ? 'A' : 'AAAA',
-            content: n.ip,
-            ttl: zone.ttl,
-          })
-          .execute();
-      }
     }
-    return trx.selectFrom('zones').selectAll().where('id', '=', zone.id).executeTakeFirstOrThrow();
-  });
+  }
+  return trx.selectFrom('zones').selectAll().where('id', '=', zone.id).executeTakeFirstOrThrow();
 }

@@ -17,7 +17,11 @@ _ddns-challenge.wrong IN TXT "some other value"
 `;
 
 let nsd: NsdServer;
-const opts = () => ({ start: [{ host: '127.0.0.1', port: nsd.port }], ask: dnsAsker(1500), followPort: nsd.port });
+const opts = () => ({
+  start: [{ host: '127.0.0.1', port: nsd.port }],
+  ask: dnsAsker(1500),
+  followPort: nsd.port,
+});
 const prove = (domain: string, token = 'token-for-txt') =>
   proveControl({ domain, token, ourNameServers: ['ns1.dyn.test', 'ns2.dyn.test'] }, opts());
 

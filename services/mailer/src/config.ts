@@ -15,6 +15,7 @@ export const mailerConfigSchema = pick(
   'ACME_DNS_SERVER',
   'SECRETS_KEY',
   'GATEWAY_EXPIRY_DAYS',
+  'DELEGATION_CHECK_SERVERS',
   'LOG_LEVEL',
   'MAILER_HEARTBEAT_FILE',
 );

@@ -46,6 +46,15 @@ const TEMPLATES: Record<EmailTemplate, Template> = {
     subject: `Health check "${v.check ?? ''}" is up again`,
     lines: [`The health check "${v.check ?? ''}" was pinged again at ${v.lastPing ?? 'now'}.`],
   }),
+  'zone-suspended': (v) => ({
+    subject: `${v.name ?? 'Your domain'} is suspended: we no longer answer for it`,
+    lines: [
+      `Our DNS servers stopped answering for ${v.name ?? 'your domain'}, because the public DNS no longer shows that it is yours:`,
+      v.detail ?? '',
+      `To bring it back, delegate it to ${v.nameServers ?? 'our name servers'} at your registrar, or publish a TXT record ${v.challengeName ?? ''} with the value ${v.challengeValue ?? ''}.`,
+      'We check again regularly; your records are kept and are served again once the check succeeds.',
+    ],
+  }),
 };
 
 export function renderEmail(template: EmailTemplate, vars: Record<string, string>): RenderedEmail {

@@ -6,6 +6,7 @@ import type { MailerConfig } from './config';
 import { OutboxRelay } from './outbox-relay';
 import { certificatesQueue } from './queues/certificates';
 import { emailQueue } from './queues/email';
+import { ownershipQueue } from './queues/ownership';
 import { sweepsQueue } from './queues/sweeps';
 import type { QueueContext, QueueDefinition } from './queues/types';
 
@@ -14,6 +15,7 @@ export const QUEUE_FACTORIES: ReadonlyArray<(ctx: QueueContext) => QueueDefiniti
   emailQueue,
   sweepsQueue,
   certificatesQueue,
+  ownershipQueue,
 ];
 
 export interface MailerOptions {

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
-import { addDomain, OpError, type NameServer } from '@ddns/registry';
+import { addDomain, OpError, type CreatedDomain, type OwnershipInfo } from '@ddns/registry';
 import type { Db, DnsRecord, Domain } from '@ddns/db';
-import { canonicalIPv6, findZone, isHostname, isInZone, isReservedLabel, normalizeName } from '@ddns/records';
+import { canonicalIPv6, findZone, isHostname, isReservedLabel, normalizeName } from '@ddns/records';
 import { forbidden, invalid } from './errors';
-import { accountDomains, ownDomainByName } from './records';
+import { ownDomainByName } from './records';
 import { DEFAULT_TTL } from './validate';
 
 export interface RegisteredDomain {
@@ -13,6 +13,8 @@ export interface RegisteredDomain {
   token: string;
   kind: 'shared' | 'hosted';
   records: DnsRecord[];
+  /** a hosted domain: pending until control is proven, and how to prove it */
+  ownership?: OwnershipInfo;
 }
 
 /**
@@ -22,44 +24,32 @@ export interface RegisteredDomain {
  */
 export async function registerDomain(
   db: Db,
-  input: { accountId: number; name: string; address: string; maxDomains: number },
+  input: { accountId: number; name: string; address: string },
 ): Promise<RegisteredDomain> {
   const name = normalizeName(input.name);
   if (!isHostname(name)) throw invalid(`"${input.name}" is not a valid domain name`);
-  const zones = await db.selectFrom('zones').select(['id', 'name', 'kind', 'account_id']).execute();
+  const zones = await db.selectFrom('zones').select(['id', 'name', 'kind']).execute();
   const zone = findZone(name, zones);
-  if (zone) {
-    if (zone.name === name) throw forbidden(`${name} is not available`);
-    if (zone.kind === 'hosted')
-      throw forbidden(`${name} is inside a hosted zone: add records to that domain instead`);
-    const label = name.slice(0, name.length - zone.name.length - 1);
-    if (label.includes('.')) throw invalid(`register one label under ${zone.name} (e.g. name.${zone.name})`);
+  const shared = zone?.kind === 'shared' && zone.name !== name ? zone : undefined;
+  if (shared) {
+    // the registration rules of shared zones; ownership (outside domains, other accounts' zones, public
+    // suffixes) and the class's caps are the registry's rules
+    const label = name.slice(0, name.length - shared.name.length - 1);
+    if (label.includes('.'))
+      throw invalid(`register one label under ${shared.name} (e.g. name.${shared.name})`);
     if (isReservedLabel(label)) throw forbidden(`${name} is reserved`);
-  } else if (zones.some((z) => isInZone(z.name, name))) {
-    throw forbidden(`${name} contains a zone of this server`);
-  }
-  const taken = await db.selectFrom('domains').select('id').where('name', '=', name).executeTakeFirst();
-  if (taken) throw forbidden(`${name} is not available`);
-  if (zone) {
     const busy = await db
       .selectFrom('records')
       .select('id')
-      .where('zone_id', '=', zone.id)
+      .where('zone_id', '=', shared.id)
       .where((eb) => eb.or([eb('name', '=', name), eb('name', 'like', `%.${name}`)]))
       .executeTakeFirst();
     if (busy) throw forbidden(`${name} is not available`);
   }
-  const mine = await accountDomains(db, input.accountId);
-  if (mine.length >= input.maxDomains)
-    throw forbidden(`your account may hold at most ${input.maxDomains} domains`);
 
-  let created: { id: number; name: string; token: string };
+  let created: CreatedDomain;
   try {
-    created = await addDomain(db, {
-      name,
-      accountId: input.accountId,
-      ns: zone ? undefined : await serverNameServers(db),
-    });
+    created = await addDomain(db, { name, accountId: input.accountId });
   } catch (err) {
     if (err instanceof OpError) throw forbidden(err.message);
     // a concurrent registration of the same name won the race
@@ -94,22 +84,14 @@ export async function registerDomain(
       throw err;
     }
   }
-  return { id: domain.id, name, token: created.token, kind: zone ? 'shared' : 'hosted', records };
-}
-
-/** The name servers a new hosted zone delegates to: those at the apex of the shared zones. */
-async function serverNameServers(db: Db): Promise<NameServer[] | undefined> {
-  const rows = await db
-    .selectFrom('records')
-    .innerJoin('zones', 'zones.id', 'records.zone_id')
-    .select('records.content')
-    .where('zones.kind', '=', 'shared')
-    .where('records.type', '=', 'NS')
-    .whereRef('records.name', '=', 'zones.name')
-    .orderBy('records.id')
-    .execute();
-  const hosts = [...new Set(rows.map((r) => r.content))];
-  return hosts.length ? hosts.map((host) => ({ host })) : undefined;
+  return {
+    id: domain.id,
+    name,
+    token: created.token,
+    kind: created.ownership ? 'hosted' : 'shared',
+    records,
+    ...(created.ownership ? { ownership: created.ownership } : {}),
+  };
 }
 
 /** Deletes a domain and all its records; a hosted zone goes with its apex domain. */

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { CreatedAccount } from '@ddns/registry';
-import { digUntil, sharedZone, startDnsProcess, type DnsProcess } from '@ddns/testkit';
+import { digShort, digUntil, sharedZone, startDnsProcess, type DnsProcess } from '@ddns/testkit';
 import { apiAccount, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -56,8 +56,13 @@ test('add_record: two TXT values at one name, MX, CNAME', async () => {
   expect(await answer('www.web.dyn.test', 'A', chased)).toEqual(chased);
 });
 
-test('a hosted domain answers with our name servers', async () => {
-  expect((await post({ add_domain: 'own.example' })).status).toBe(201);
+test('a hosted domain is silent until its ownership is proven, then answers with our name servers', async () => {
+  const res = await post({ add_domain: 'own.example' });
+  expect(res.status).toBe(201);
+  expect(res.body.ownership.status).toBe('pending');
+  expect(await digShort(dns.port, 'own.example', 'NS')).toEqual([]); // REFUSED
+  // the proof itself (delegation or TXT, asked of a real parent) is tested in ownership-e2e.test.ts
+  await h.t.db.updateTable('zones').set({ status: 'active' }).where('name', '=', 'own.example').execute();
   expect(await answer('own.example', 'NS', ['ns1.dyn.test.'])).toEqual(['ns1.dyn.test.']);
   expect(await answer('own.example', 'A', ['127.0.0.1'])).toEqual(['127.0.0.1']);
 });

@@ -172,8 +172,14 @@ describe('mail domains', () => {
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       result: true,
-      domain: { name: 'alice-mail.example', users_count: 1 },
+      domain: { name: 'alice-mail.example', users_count: 1, status: 'pending' },
       user: { email: 'postmaster@alice-mail.example' },
+      // not served until Alice proves control: delegation to our name servers or this TXT record
+      ownership: {
+        status: 'pending',
+        challenge: { name: '_ddns-challenge.alice-mail.example', type: 'TXT', value: expect.any(String) },
+        nameservers: ['ns1.dyn.test'],
+      },
     });
     aliceDomain = res.body.domain as { id: number; name: string };
     const zone = await db()
@@ -244,7 +250,7 @@ describe('mail domains', () => {
       'existing domain',
       { domain: 'alice-mail.example', username: 'a', password: 'long-enough-pw' },
       409,
-      'already exists',
+      'claimed by another account',
     ],
     [
       'inside a zone we serve',
@@ -292,7 +298,7 @@ describe('mail domains', () => {
     const mine = await request(app()).get('/mail/domains').set('Auth-token', m.tokens.alice);
     expect(mine.status).toBe(200);
     expect(mine.body).toEqual({
-      domains: [{ id: aliceDomain.id, name: 'alice-mail.example', users_count: 2 }],
+      domains: [{ id: aliceDomain.id, name: 'alice-mail.example', users_count: 2, status: 'pending' }],
     });
     const bobs = await request(app()).get('/mail/domains').set('Auth-token', m.tokens.bob);
     expect(bobs.body.domains.map((d: { name: string }) => d.name)).toEqual(['bob-mail.example']);

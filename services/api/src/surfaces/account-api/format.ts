@@ -2,7 +2,8 @@
  * The IPv64-style account API wire format (seed 003, "DynDNS API"): which call a request makes, and the JSON
  * it gets back. Pure: no I/O.
  */
-import type { Account, DnsRecord, Domain, HealthCheck, UpdateLogEntry } from '@ddns/db';
+import type { Account, DnsRecord, Domain, HealthCheck, UpdateLogEntry, Zone } from '@ddns/db';
+import type { OwnershipInfo } from '@ddns/registry';
 
 export const ACTIONS = [
   'get_account_info',
@@ -147,21 +148,43 @@ export function formatDomains(
   domains: readonly Domain[],
   records: readonly DnsRecord[],
   updates: ReadonlyMap<number, number>,
+  ownership: ReadonlyMap<number, Json> = new Map(),
 ): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const d of domains) {
     const mine = records.filter((r) => r.domain_id === d.id);
+    const own = ownership.get(d.id);
+    const served = !own || (own as { status?: Json }).status === 'active';
     out[d.name] = {
       updates: updates.get(d.id) ?? 0,
       wildcard: mine.some((r) => r.name.startsWith('*.')) ? 1 : 0,
       domain_update_hash: '',
       ipv6prefix: d.ipv6_prefix ?? '',
       dualstack: '',
-      deactivated: 0,
+      deactivated: served ? 0 : 1,
       records: mine.map((r) => formatRecord(r, d.name)),
+      ...(own ? { ownership: own } : {}),
     };
   }
   return out;
+}
+
+/**
+ * A hosted domain's ownership: `status` (pending: not served until proven; active; suspended: proof lost, not
+ * served), the TXT record that proves control, the name servers to delegate to, and the last check.
+ */
+export function formatOwnership(
+  o: OwnershipInfo,
+  check?: Pick<Zone, 'checked_at' | 'check_result'>,
+): Record<string, Json> {
+  return {
+    status: o.status,
+    challenge: { name: o.challenge.name, type: o.challenge.type, value: o.challenge.value },
+    nameservers: o.nameServers,
+    ...(check
+      ? { last_check: formatTime(check.checked_at), last_check_result: check.check_result ?? '' }
+      : {}),
+  };
 }
 
 export function formatRecord(r: DnsRecord, domain: string): Record<string, Json> {

@@ -1,4 +1,5 @@
-import type { Account, Db } from '@ddns/db';
+import type { Account, Db, Domain } from '@ddns/db';
+import { capsFor, ourNameServers, ownershipInfo } from '@ddns/registry';
 import { quotaFor } from '../../limits';
 import { deleteDomain, registerDomain } from '../../model/domains';
 import { invalid, ModelError } from '../../model/errors';
@@ -22,15 +23,15 @@ import { checkRecordInput, ownerName } from '../../model/validate';
 import {
   formatAccountInfo,
   formatDomains,
+  formatOwnership,
   formatHealthChecks,
   formatLogs,
   type Action,
   type Json,
 } from './format';
 
-/** How many domains an account of each class may hold. */
-const DOMAIN_LIMITS: Record<string, number> = { default: 20, plus: 200, unlimited: 100000 };
-export const domainLimit = (cls: string) => DOMAIN_LIMITS[cls] ?? DOMAIN_LIMITS.default!;
+/** How many domains an account of each class may hold (the registry's caps). */
+export const domainLimit = (cls: string) => capsFor(cls).domains;
 
 /**
  * The owner name and domain of `add_record`/`del_record`: `praefix.<domain>` when `<domain>` is one of the
@@ -183,10 +184,11 @@ export async function runCall(db: Db, input: CallInput): Promise<Reply> {
           ])
         : [[], []];
       const updates = new Map(counts.map((c) => [c.domain_id ?? 0, Number(c.n)]));
+      const ownership = await hostedOwnership(db, domains);
       return {
         status: 200,
         message: 'get_domains',
-        payload: { subdomains: formatDomains(domains, records, updates) },
+        payload: { subdomains: formatDomains(domains, records, updates, ownership) },
         alias: 'add_domain',
       };
     }
@@ -196,10 +198,11 @@ export async function runCall(db: Db, input: CallInput): Promise<Reply> {
         accountId: account.id,
         name: value,
         address: input.clientIp,
-        maxDomains: domainLimit(account.class),
       });
       await log(d.name, `API: domain ${d.name} added`, d.id);
-      return { status: 201, message: d.name, payload: { domain_update_hash: d.token } };
+      const payload: Record<string, Json> = { domain_update_hash: d.token };
+      if (d.ownership) payload.ownership = formatOwnership(d.ownership);
+      return { status: 201, message: d.name, payload };
     }
     case 'del_domain': {
       const d = await deleteDomain(db, account.id, value);
@@ -264,4 +267,24 @@ export async function runCall(db: Db, input: CallInput): Promise<Reply> {
       return { status: 200, message: check.name };
     }
   }
+}
+
+/** The ownership state of the caller's hosted domains (their zone apexes), by domain id. */
+async function hostedOwnership(db: Db, domains: readonly Domain[]): Promise<Map<number, Json>> {
+  const out = new Map<number, Json>();
+  const zoneIds = [...new Set(domains.map((d) => d.zone_id))];
+  if (!zoneIds.length) return out;
+  const zones = await db
+    .selectFrom('zones')
+    .select(['id', 'name', 'status', 'challenge_token', 'checked_at', 'check_result'])
+    .where('id', 'in', zoneIds)
+    .where('kind', '=', 'hosted')
+    .execute();
+  if (!zones.length) return out;
+  const ours = await ourNameServers(db);
+  for (const d of domains) {
+    const z = zones.find((x) => x.id === d.zone_id && x.name === d.name);
+    if (z) out.set(d.id, formatOwnership(ownershipInfo(z, ours), z));
+  }
+  return out;
 }

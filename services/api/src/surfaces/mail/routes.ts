@@ -191,8 +191,14 @@ export function mailRoutes(deps: ApiDeps): Router {
     });
     res.status(201).json({
       result: true,
-      domain: { id: created.id, name: created.name, users_count: 1 },
+      domain: { id: created.id, name: created.name, users_count: 1, status: created.ownership.status },
       user: { id: created.user.id, domain_id: created.id, email: created.user.email },
+      // served by our DNS only once control is proven: delegate to `nameservers` or publish `challenge`
+      ownership: {
+        status: created.ownership.status,
+        challenge: created.ownership.challenge,
+        nameservers: created.ownership.nameServers,
+      },
     });
   });
 

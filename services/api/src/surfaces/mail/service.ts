@@ -3,6 +3,17 @@ import { promisify } from 'node:util';
 import type { Database, Db, MailDomain } from '@ddns/db';
 import { enqueueInOutbox, QUEUES } from '@ddns/jobs';
 import { findZone, isHostname, normalizeName } from '@ddns/records';
+import {
+  CapError,
+  checkCap,
+  checkClaim,
+  insertClaimedZone,
+  lockAccount,
+  OpError,
+  ourNameServers,
+  ownershipInfo,
+  type OwnershipInfo,
+} from '@ddns/registry';
 import { encryptSecret, hashMailboxPassword } from '@ddns/secrets';
 import type { Transaction } from 'kysely';
 import {
@@ -81,22 +92,25 @@ export interface DomainSummary {
   id: number;
   name: string;
   users_count: number;
+  /** the zone's ownership status: only `active` domains are served by our DNS */
+  status: string;
 }
 
 export async function listDomains(db: Db, viewer: Viewer): Promise<DomainSummary[]> {
   let q = db
     .selectFrom('mail_domains as d')
     .leftJoin('mailboxes as m', 'm.mail_domain_id', 'd.id')
-    .select((eb) => ['d.id', 'd.name', eb.fn.count<string>('m.id').as('users_count')])
-    .groupBy(['d.id', 'd.name'])
+    .innerJoin('zones as z', 'z.id', 'd.zone_id')
+    .select((eb) => ['d.id', 'd.name', 'z.status', eb.fn.count<string>('m.id').as('users_count')])
+    .groupBy(['d.id', 'd.name', 'z.status'])
     .orderBy('d.id');
   if (!viewer.isAdmin) q = q.where('d.account_id', '=', viewer.id);
   const rows = await q.execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, users_count: Number(r.users_count) }));
+  return rows.map((r) => ({ id: r.id, name: r.name, users_count: Number(r.users_count), status: r.status }));
 }
 
 /** The name servers a new hosted zone delegates to: those of the registration (shared) zone, if any. */
-async function serverNameServers(q: Q, settings: MailSettings, domain: string): Promise<string[]> {
+async function serverNameServers(q: Q, settings: MailSettings): Promise<string[]> {
   const shared = await q.selectFrom('zones').select(['id', 'name']).where('kind', '=', 'shared').execute();
   const zone = settings.registrationZone
     ? shared.find((z) => z.name === normalizeName(settings.registrationZone ?? ''))
@@ -114,13 +128,15 @@ async function serverNameServers(q: Q, settings: MailSettings, domain: string): 
       .execute();
     if (ns.length) return ns.map((r) => r.content);
   }
-  return [`ns1.${domain}`];
+  return [];
 }
 
 export interface CreatedDomain {
   id: number;
   name: string;
   user: { id: number; email: string };
+  /** the zone is pending until the caller proves control of the domain: how */
+  ownership: OwnershipInfo;
 }
 
 /**
@@ -139,47 +155,45 @@ export async function createDomain(
   if (address.domain !== domain) throw new MailError(400, `username must be an address @${domain}`);
   const bad = passwordProblem(input.password);
   if (bad) throw new MailError(400, bad);
-  const zones = await db.selectFrom('zones').select(['id', 'name']).execute();
-  const inside = findZone(domain, zones);
-  if (inside?.name === domain) throw new MailError(409, `Domain ${domain} already exists`);
-  if (inside)
-    throw new MailError(409, `${domain} is inside the zone ${inside.name}, which is not yours to host`);
-  const below = zones.find((z) => z.name.endsWith(`.${domain}`));
-  if (below)
-    throw new MailError(409, `${domain} contains the zone ${below.name}, which is not yours to host`);
+  const refuse = (err: unknown): never => {
+    if (err instanceof CapError) throw new MailError(403, err.message);
+    if (err instanceof OpError) throw new MailError(409, err.message);
+    if (isUniqueViolation(err)) throw new MailError(409, `Domain ${domain} already exists`);
+    throw err;
+  };
+  // refused claims fail before the (deliberately slow) password hash; checked again under the account lock
+  await checkClaim(db, domain, viewer.id).catch(refuse);
   const hash = await hashMailboxPassword(input.password ?? '');
   try {
     return await db.transaction().execute(async (trx) => {
-      const ns = await serverNameServers(trx, settings, domain);
-      const zone = await trx
-        .insertInto('zones')
-        .values({
-          name: domain,
-          kind: 'hosted',
-          account_id: viewer.id,
-          primary_ns: ns[0]!,
-          hostmaster: `hostmaster.${domain}`,
-        })
-        .returning(['id', 'ttl'])
-        .executeTakeFirstOrThrow();
+      // the registry's ownership rules and caps: a pending zone until the caller proves control of the domain
+      const account = await lockAccount(trx, viewer.id);
+      const target = await checkClaim(trx, domain, viewer.id);
+      if (target.kind === 'shared')
+        throw new MailError(
+          409,
+          `${domain} is inside the zone ${target.zone.name}, which is not yours to host`,
+        );
+      await checkCap(trx, viewer.id, account.class, 'mailDomains');
+      await checkCap(trx, viewer.id, account.class, 'hostedZones');
+      const ns = await serverNameServers(trx, settings);
+      const zone = await insertClaimedZone(trx, {
+        name: domain,
+        accountId: viewer.id,
+        ns: ns.length ? ns.map((host) => ({ host })) : undefined,
+        replaces: target.replaces,
+      });
       await trx
         .insertInto('records')
-        .values([
-          ...ns.map((host) => ({
-            zone_id: zone.id,
-            name: domain,
-            type: 'NS' as const,
-            content: host,
-            ttl: zone.ttl,
-          })),
-          ...mailDomainRecords(domain, settings.mailHost).map((r) => ({
+        .values(
+          mailDomainRecords(domain, settings.mailHost).map((r) => ({
             zone_id: zone.id,
             name: r.name,
             type: r.type,
             content: r.content,
             ttl: MAIL_RECORD_TTL,
           })),
-        ])
+        )
         .execute();
       const md = await trx
         .insertInto('mail_domains')
@@ -196,11 +210,15 @@ export async function createDomain(
         })
         .returning(['id', 'email'])
         .executeTakeFirstOrThrow();
-      return { id: md.id, name: md.name, user: { id: mb.id, email: mb.email } };
+      return {
+        id: md.id,
+        name: md.name,
+        user: { id: mb.id, email: mb.email },
+        ownership: ownershipInfo(zone, await ourNameServers(trx)),
+      };
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw new MailError(409, `Domain ${domain} already exists`);
-    throw err;
+    return refuse(err);
   }
 }
 

@@ -1,0 +1,46 @@
+import {
+  dnsAsker,
+  parseServerAddress,
+  recheckZone,
+  sweepOwnership,
+  type ServerAddress,
+  type WalkOptions,
+} from '@ddns/registry';
+import type { QueueContext, QueueDefinition } from './types';
+
+/** How often the ownership sweep looks for users' domains that are due a check. */
+export const OWNERSHIP_SWEEP_EVERY_MS = 5 * 60 * 1000;
+
+/** The walk to a domain's parent starts at DELEGATION_CHECK_SERVERS (the root servers by default). */
+export function walkOptions(servers: readonly string[]): WalkOptions {
+  return {
+    start: servers.map(parseServerAddress).filter((s): s is ServerAddress => s !== null),
+    ask: dnsAsker(),
+  };
+}
+
+/**
+ * Ownership of users' own domains (DESIGN.md): `ownership-check` checks one zone at once (queued with its
+ * claim), the periodic `ownership-sweep` re-checks pending zones every few minutes and active ones daily; a
+ * lost proof suspends the zone and e-mails its owner (see @ddns/registry ownership-recheck). A queue of its own,
+ * so slow DNS walks never hold up the other sweeps.
+ */
+export function ownershipQueue(ctx: QueueContext): QueueDefinition {
+  const walk = walkOptions(ctx.config.DELEGATION_CHECK_SERVERS);
+  return {
+    queue: 'ownership',
+    concurrency: 2,
+    schedules: [{ id: 'ownership-sweep', jobName: 'ownership-sweep', everyMs: OWNERSHIP_SWEEP_EVERY_MS }],
+    processor: async (job) => {
+      const data = job.data as { zoneId?: unknown };
+      if (job.name === 'ownership-check' && typeof data.zoneId === 'number') {
+        const r = await recheckZone(ctx.db, data.zoneId, walk);
+        if (r && r.before !== r.after) ctx.logger.info(r, 'domain ownership changed');
+        return r;
+      }
+      const changed = (await sweepOwnership(ctx.db, { walk })).filter((r) => r.before !== r.after);
+      for (const r of changed) ctx.logger.info(r, 'domain ownership changed');
+      return { changed: changed.length };
+    },
+  };
+}
