@@ -1,0 +1,213 @@
+import { addDomain, OpError, recheckZone, sweepOwnership } from '@ddns/registry';
+import {
+  account,
+  createTestDatabase,
+  sharedZone,
+  startDnsProcess,
+  startNsd,
+  testRedisPrefix,
+  type DnsProcess,
+  type NsdServer,
+  type TestDatabase,
+} from '@ddns/testkit';
+import { execFile } from 'node:child_process';
+import type { RunningMailer } from '../src/worker';
+import { walkOptions } from '../src/queues/ownership';
+import { startTestMailer } from './support/test-mailer';
+
+/**
+ * Ownership end to end, with a real parent: NSD serves `parent.test`, which delegates `good.parent.test` to our
+ * name server (ns1.dyn.test) and not `txt.parent.test`. The mailer (DELEGATION_CHECK_SERVERS = that NSD) checks
+ * claims through the outbox; the DNS process (same database) answers only for proven zones.
+ */
+const parentZone = (extra: string[]) =>
+  [
+    '$ORIGIN parent.test.',
+    '$TTL 60',
+    '@ IN SOA ns.parent.test. hostmaster.parent.test. 1 3600 600 86400 60',
+    '@ IN NS ns.parent.test.',
+    'ns IN A 127.0.0.1',
+    ...extra,
+    '',
+  ].join('\n');
+const DELEGATED = 'good IN NS ns1.dyn.test.';
+
+let t: TestDatabase;
+let nsd: NsdServer;
+let dns: DnsProcess;
+let mailer: RunningMailer;
+let owner: { id: number; email: string };
+let attacker: { id: number };
+
+function dig(name: string, type: string): Promise<{ status: string; aa: boolean; answers: string[] }> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'dig',
+      ['@127.0.0.1', '-p', String(dns.port), name, type, '+norec', '+time=2', '+tries=2'],
+      { timeout: 15_000 },
+      (err, out) => {
+        if (err && !out) return reject(err);
+        const answers = (out.split(';; ANSWER SECTION:')[1] ?? '')
+          .split('\n\n')[0]!
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith(';'))
+          .map((l) => l.trim().split(/\s+/).slice(4).join(' '));
+        resolve({
+          status: /status: (\w+)/.exec(out)?.[1] ?? 'NONE',
+          aa: /flags: [a-z ]*\baa\b/.test(out),
+          answers,
+        });
+      },
+    ),
+  );
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const status = async (name: string) =>
+  (await t.db.selectFrom('zones').select('status').where('name', '=', name).executeTakeFirst())?.status;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  await sharedZone(t.db, 'dyn.test'); // our name server: ns1.dyn.test
+  owner = await account(t.db);
+  attacker = await account(t.db);
+  nsd = await startNsd({ 'parent.test': parentZone([DELEGATED]) });
+  dns = await startDnsProcess(t.url);
+  mailer = await startTestMailer({
+    db: t.db,
+    databaseUrl: t.url,
+    smtpUrl: 'smtp://127.0.0.1:1',
+    prefix: testRedisPrefix('ownership'),
+    env: { DELEGATION_CHECK_SERVERS: `127.0.0.1:${nsd.port}` },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await mailer?.stop();
+  await dns?.stop();
+  await nsd?.stop();
+  await t?.destroy();
+});
+
+describe('ownership with a real parent zone', () => {
+  it('a domain the parent delegates to us becomes active after the check, and our DNS answers for it', async () => {
+    const d = await addDomain(t.db, { name: 'good.parent.test', accountId: owner.id });
+    expect(d.ownership).toMatchObject({ status: 'pending', nameServers: ['ns1.dyn.test'] });
+    // the claim queued a check (outbox → mailer), which asks NSD and finds the delegation
+    expect(
+      await until(
+        () => status('good.parent.test'),
+        (s) => s === 'active',
+      ),
+    ).toBe('active');
+    const soa = await until(
+      () => dig('good.parent.test', 'SOA'),
+      (r) => r.status === 'NOERROR',
+    );
+    expect(soa.aa).toBe(true);
+    const ns = await dig('good.parent.test', 'NS');
+    expect(ns.answers).toEqual(['ns1.dyn.test.']);
+  }, 90_000);
+
+  it('a domain the parent does not delegate stays pending (REFUSED) until the TXT proof appears', async () => {
+    const d = await addDomain(t.db, { name: 'txt.parent.test', accountId: owner.id });
+    const zoneId = (
+      await t.db
+        .selectFrom('zones')
+        .select('id')
+        .where('name', '=', 'txt.parent.test')
+        .executeTakeFirstOrThrow()
+    ).id;
+    // the first check (queued with the claim) has run and found no proof
+    await until(
+      async () =>
+        (await t.db.selectFrom('zones').select('checked_at').where('id', '=', zoneId).executeTakeFirst())
+          ?.checked_at,
+      (c) => !!c,
+    );
+    expect(await status('txt.parent.test')).toBe('pending');
+    expect((await dig('txt.parent.test', 'SOA')).status).toBe('REFUSED');
+
+    const challenge = d.ownership!.challenge;
+    expect(challenge.name).toBe('_ddns-challenge.txt.parent.test');
+    // an attacker's token in the parent proves nothing for the owner... and the owner's token does
+    await nsd.setZones({
+      'parent.test': parentZone([DELEGATED, `_ddns-challenge.txt IN TXT "someone-else"`]),
+    });
+    expect(
+      (await recheckZone(t.db, zoneId, walkOptions([`127.0.0.1:${nsd.port}`])))?.after ?? 'pending',
+    ).toBe('pending');
+    await nsd.setZones({
+      'parent.test': parentZone([DELEGATED, `_ddns-challenge.txt IN TXT "${challenge.value}"`]),
+    });
+    const r = await recheckZone(t.db, zoneId, walkOptions([`127.0.0.1:${nsd.port}`]));
+    expect(r).toMatchObject({ before: 'pending', after: 'active' });
+    expect(
+      (
+        await until(
+          () => dig('txt.parent.test', 'SOA'),
+          (x) => x.status === 'NOERROR',
+        )
+      ).status,
+    ).toBe('NOERROR');
+  }, 90_000);
+
+  it('suffix, foreign and parent claims are refused and write nothing', async () => {
+    const zonesBefore = await t.db.selectFrom('zones').select('name').orderBy('name').execute();
+    const domainsBefore = await t.db.selectFrom('domains').select('name').orderBy('name').execute();
+    const refused = async (name: string) => {
+      const err = await addDomain(t.db, { name, accountId: attacker.id }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpError);
+      return (err as Error).message;
+    };
+    expect(await refused('co.uk')).toMatch(/public suffix/);
+    expect(await refused('in-addr.arpa')).toMatch(/public suffix/);
+    expect(await refused('github.io')).toMatch(/public suffix.*private section/);
+    expect(await refused('www.good.parent.test')).toMatch(
+      /inside good\.parent\.test, a domain of another account/,
+    );
+    expect(await refused('good.parent.test')).toMatch(/belongs to another account/);
+    expect(await refused('parent.test')).toMatch(/contains the zone/);
+    expect(await t.db.selectFrom('zones').select('name').orderBy('name').execute()).toEqual(zonesBefore);
+    expect(await t.db.selectFrom('domains').select('name').orderBy('name').execute()).toEqual(domainsBefore);
+  }, 60_000);
+
+  it('a zone whose delegation went away is suspended (REFUSED) and its owner is e-mailed', async () => {
+    await nsd.setZones({ 'parent.test': parentZone([]) });
+    const results = await sweepOwnership(t.db, {
+      walk: walkOptions([`127.0.0.1:${nsd.port}`]),
+      now: new Date(Date.now() + 2 * 24 * 3600_000), // both zones are due
+    });
+    expect(results.find((r) => r.zone === 'good.parent.test')).toMatchObject({
+      before: 'active',
+      after: 'suspended',
+    });
+    expect(results.find((r) => r.zone === 'txt.parent.test')).toMatchObject({ after: 'suspended' });
+    expect(
+      (
+        await until(
+          () => dig('good.parent.test', 'A'),
+          (x) => x.status === 'REFUSED',
+        )
+      ).status,
+    ).toBe('REFUSED');
+    const mails = await t.db
+      .selectFrom('outbox')
+      .select(['job_name', 'payload'])
+      .where('job_name', '=', 'zone-suspended')
+      .execute();
+    expect(mails.map((m) => (m.payload as { to: string; vars: { name: string } }).vars.name).sort()).toEqual([
+      'good.parent.test',
+      'txt.parent.test',
+    ]);
+    expect(mails.every((m) => (m.payload as { to: string }).to === owner.email)).toBe(true);
+  }, 90_000);
+});
