@@ -122,6 +122,11 @@ test('zone add creates SOA data, apex NS and glue; domain add registers under it
     .where('name', '=', 'alice.example.org')
     .executeTakeFirst();
   expect(zone?.kind).toBe('hosted');
+  // not served until the account proves control of it
+  expect(zone?.status).toBe('pending');
+  expect(JSON.parse(h.out)).toMatchObject({
+    ownership: { status: 'pending', challenge: { name: '_ddns-challenge.alice.example.org', type: 'TXT' } },
+  });
 });
 
 test('bad input is refused with a clear message and changes nothing', async () => {
@@ -138,6 +143,13 @@ test('bad input is refused with a clear message and changes nothing', async () =
     /--password is required/,
   );
   expect((await cli('frobnicate')).code).toBe(2);
+  // ownership rules: public suffixes, and parents of existing zones
+  expect((await cli('domain', 'add', 'co.uk', '--account', 'alice@example.com')).err).toMatch(
+    /public suffix/,
+  );
+  expect((await cli('domain', 'add', 'example', '--account', 'alice@example.com')).err).toMatch(
+    /contains the zone/,
+  );
   expect(await count()).toBe(before);
 });
 

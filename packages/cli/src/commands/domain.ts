@@ -17,7 +17,11 @@ export const domain: CommandGroup = {
     const [sub, name] = p;
     if (sub === 'add' && name && p.length === 2) {
       const d = await addDomain(ctx.db(), { name, accountEmail: need(o.account, '--account') });
-      print(d, `domain ${d.name} added (id ${d.id})\ndomain token: ${d.token}\nShown only now.`);
+      const proof = d.ownership
+        ? `\n${d.name} is pending: it is served once its parent delegates it to ${d.ownership.nameServers.join(', ') || 'our name servers'}` +
+          `\nor a TXT record ${d.ownership.challenge.name} holds "${d.ownership.challenge.value}".`
+        : '';
+      print(d, `domain ${d.name} added (id ${d.id})\ndomain token: ${d.token}\nShown only now.${proof}`);
     } else if (sub === 'list' && p.length === 1) {
       const list = await listDomains(ctx.db(), { accountEmail: o.account, zone: o.zone });
       print(

@@ -43,9 +43,18 @@ describe('add_domain', () => {
     ]);
   });
 
-  test("a user's own domain becomes a hosted zone with SOA and NS", async () => {
+  test("a user's own domain becomes a hosted zone with SOA and NS, pending until control is proven", async () => {
     const res = await addDomainCall(a, 'example.org');
     expect(res.status).toBe(201);
+    expect(res.body.ownership).toEqual({
+      status: 'pending',
+      challenge: {
+        name: '_ddns-challenge.example.org',
+        type: 'TXT',
+        value: expect.stringMatching(/^ddns-[0-9a-f]{40}$/),
+      },
+      nameservers: ['ns1.dyn.test'],
+    });
     const zone = await h.t.db
       .selectFrom('zones')
       .selectAll()
@@ -77,6 +86,28 @@ describe('add_domain', () => {
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ info: 'error', status: '403 Forbidden' });
     expect((await domainNamed('alpha.dyn.test'))?.account_id).toBe(a.id);
+  });
+
+  test('public suffixes are 403 in the IPv64 envelope and write nothing', async () => {
+    for (const name of ['co.uk', 'in-addr.arpa', 'github.io', 'com']) {
+      const res = await addDomainCall(b, name);
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ info: 'error', status: '403 Forbidden' });
+      expect(res.body.add_domain).toMatch(/public suffix/);
+      expect(await h.t.db.selectFrom('zones').select('id').where('name', '=', name).execute()).toEqual([]);
+    }
+  });
+
+  test('get_domains shows a hosted domain as pending (deactivated) with its challenge', async () => {
+    await resetLimits(h);
+    const res = await request(h.app).get('/api?get_domains').set('Authorization', `Bearer ${a.apiKey}`);
+    expect(res.status).toBe(200);
+    expect(res.body.subdomains['example.org']).toMatchObject({
+      deactivated: 1,
+      ownership: { status: 'pending', challenge: { name: '_ddns-challenge.example.org' }, last_check: '' },
+    });
+    expect(res.body.subdomains['alpha.dyn.test']).toMatchObject({ deactivated: 0 });
+    expect(res.body.subdomains['alpha.dyn.test'].ownership).toBeUndefined();
   });
 
   test("a name inside another account's hosted zone is 403", async () => {
@@ -137,7 +168,7 @@ describe('add_domain', () => {
     const res = await addDomainCall(c, 'limit20.gw.example.net');
     expect(res.status).toBe(403);
     expect(res.body.add_domain).toMatch(/at most 20/);
-  });
+  }, 120_000);
 });
 
 describe('IPv6 callers', () => {

@@ -87,6 +87,37 @@ describe('POST /mail/dkim/add-new-domain', () => {
     ]);
   });
 
+  test('a third rotation deletes the oldest key: the active one and the one it replaced remain', async () => {
+    const before = await db().selectFrom('dkim_keys').selectAll().orderBy('id').execute();
+    const res = await request(app())
+      .post('/mail/dkim/add-new-domain')
+      .set('Auth-token', m.tokens.alice)
+      .field('domain', 'alice.example');
+    expect(res.status).toBe(200);
+    const keys = await db().selectFrom('dkim_keys').selectAll().orderBy('id').execute();
+    expect(keys.map((k) => k.active)).toEqual([false, true]);
+    expect(keys[0]!.id).toBe(before[1]!.id);
+  });
+
+  test('key generation is throttled per account (6 an hour by default): then 429 with Retry-After', async () => {
+    // alice has generated 3 keys so far
+    for (let i = 0; i < 3; i++) {
+      const ok = await request(app())
+        .post('/mail/dkim/add-new-domain')
+        .set('Auth-token', m.tokens.alice)
+        .field('domain', 'alice.example');
+      expect(ok.status).toBe(200);
+    }
+    const res = await request(app())
+      .post('/mail/dkim/add-new-domain')
+      .set('Auth-token', m.tokens.alice)
+      .field('domain', 'alice.example');
+    expect(res.status).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(res.body).toMatchObject({ result: false, msg: expect.stringMatching(/at most 6 an hour/) });
+    expect(await db().selectFrom('dkim_keys').select('id').execute()).toHaveLength(2);
+  }, 120_000);
+
   test('two rotations at once leave exactly one active key and one TXT record', async () => {
     const send = () =>
       request(app())

@@ -252,6 +252,7 @@ describe('mail domains', () => {
       409,
       'claimed by another account',
     ],
+    ['a public suffix', { domain: 'co.uk', username: 'a', password: 'long-enough-pw' }, 409, 'public suffix'],
     [
       'inside a zone we serve',
       { domain: 'foo.dyn.test', username: 'a', password: 'long-enough-pw' },
@@ -638,3 +639,33 @@ async function untar(gz: Buffer): Promise<Record<string, string>> {
   });
   return files;
 }
+
+describe('caps', () => {
+  test('an account holds at most 5 mail domains (default class): then 403, nothing written', async () => {
+    const mine = async () =>
+      (await db().selectFrom('mail_domains').select('id').where('account_id', '=', m.bob.id).execute())
+        .length;
+    let last = 0;
+    for (let i = 0; i < 6 && (await mine()) < 5; i++) {
+      const res = await request(app())
+        .post('/mail/domains')
+        .set('Auth-token', m.tokens.bob)
+        .type('form')
+        .send({ domain: `cap${i}.example`, username: 'a', password: 'long-enough-pw' });
+      last = res.status;
+    }
+    expect(last).toBe(201);
+    expect(await mine()).toBe(5);
+    const res = await request(app())
+      .post('/mail/domains')
+      .set('Auth-token', m.tokens.bob)
+      .type('form')
+      .send({ domain: 'one-too-many.example', username: 'a', password: 'long-enough-pw' });
+    expect(res.status).toBe(403);
+    expect(res.body).toEqual({ result: false, msg: 'your account may hold at most 5 mail domains' });
+    expect(await mine()).toBe(5);
+    expect(
+      await db().selectFrom('zones').select('id').where('name', '=', 'one-too-many.example').execute(),
+    ).toEqual([]);
+  }, 120_000);
+});

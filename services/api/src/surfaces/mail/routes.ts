@@ -1,5 +1,6 @@
 import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { isTransientDbError } from '@ddns/db';
+import { capsFor } from '@ddns/registry';
 import { accountByPassword, clientIp } from '../../auth';
 import { sendUnavailable } from '../../http/unavailable';
 import type { ApiDeps } from '../../deps';
@@ -238,7 +239,36 @@ export function mailRoutes(deps: ApiDeps): Router {
   });
 
   r.post('/dkim/add-new-domain', async (req, res) => {
-    const k = await rotateDkim(deps.db, settings(), viewerOf(res), domainParam(req));
+    const domain = domainParam(req);
+    const viewer = viewerOf(res);
+    // RSA key generation is expensive: a per-account hourly budget by class (@ddns/registry caps). Without
+    // Redis the budget cannot be counted, so no key is made (fails closed).
+    const account = await deps.db
+      .selectFrom('accounts')
+      .select('class')
+      .where('id', '=', viewer.id)
+      .executeTakeFirst();
+    const perHour = capsFor(account?.class ?? 'default').dkimKeysPerHour;
+    let rate;
+    try {
+      rate = await limits.hit(`mail-dkim:${viewer.id}`, perHour, 3600);
+    } catch (err) {
+      if (!(err instanceof LimitsUnavailableError)) throw err;
+      res.status(503).json(failure('DKIM keys cannot be generated right now: try again later'));
+      return;
+    }
+    if (!rate.allowed) {
+      res
+        .status(429)
+        .set('Retry-After', String(rate.retryAfter))
+        .json(
+          failure(
+            `Too many DKIM keys generated (at most ${perHour} an hour): try again in ${rate.retryAfter} seconds`,
+          ),
+        );
+      return;
+    }
+    const k = await rotateDkim(deps.db, settings(), viewer, domain);
     res.json({
       result: true,
       domain: k.domain,

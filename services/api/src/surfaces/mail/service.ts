@@ -395,6 +395,23 @@ export async function rotateDkim(
         private_key_enc: encryptSecret(privateKey, settings.secretsKey),
       })
       .execute();
+    // keep the active key and the one it replaced (mail signed just before the rotation); older keys go
+    await trx
+      .deleteFrom('dkim_keys')
+      .where('mail_domain_id', '=', d.id)
+      .where('active', '=', false)
+      .where(
+        'id',
+        'not in',
+        trx
+          .selectFrom('dkim_keys')
+          .select('id')
+          .where('mail_domain_id', '=', d.id)
+          .where('active', '=', false)
+          .orderBy('id', 'desc')
+          .limit(1),
+      )
+      .execute();
     await trx
       .deleteFrom('records')
       .where('zone_id', '=', d.zone_id)
