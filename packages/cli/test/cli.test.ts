@@ -147,7 +147,7 @@ test('bad input is refused with a clear message and changes nothing', async () =
   expect((await cli('domain', 'add', 'co.uk', '--account', 'alice@example.com')).err).toMatch(
     /public suffix/,
   );
-  expect((await cli('domain', 'add', 'example', '--account', 'alice@example.com')).err).toMatch(
+  expect((await cli('domain', 'add', 'example.org', '--account', 'alice@example.com')).err).toMatch(
     /contains the zone/,
   );
   expect(await count()).toBe(before);
