@@ -2,7 +2,8 @@ import { OpError } from './errors';
 
 /**
  * Account classes. A class selects an account's quotas; the numbers live where they are enforced
- * (services/api/src/limits/classes.ts, DOMAIN_LIMITS in the account API), keyed by these names.
+ * (services/api/src/limits/classes.ts; domain, zone, mail-domain and DKIM caps in ./ownership-caps.ts),
+ * keyed by these names.
  */
 export const ACCOUNT_CLASSES = ['default', 'plus', 'unlimited'] as const;
 export type AccountClass = (typeof ACCOUNT_CLASSES)[number];
