@@ -78,6 +78,8 @@ export function testEnv(over: Record<string, string> = {}): NodeJS.ProcessEnv {
     JWT_SECRET: 'test-jwt-secret-0123456789-abcdefghijklmn',
     SECRETS_KEY: 'test-secrets-key-0123456789-abcdefghijklm',
     LOG_LEVEL: 'silent',
+    // ownership checks ask nobody (the discard port): a test's domains keep the status the test gives them
+    DELEGATION_CHECK_SERVERS: '127.0.0.1:9',
     ...over,
   };
 }

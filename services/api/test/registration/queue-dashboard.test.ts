@@ -78,7 +78,7 @@ test('the board lists every queue of the deployment', async () => {
     .set('Authorization', basic(admin.email, 'password123'));
   expect(res.status).toBe(200);
   const names = (res.body.queues as Array<{ name: string }>).map((q) => q.name).sort();
-  expect(names).toEqual(['certificates', 'email', 'sweeps']);
+  expect(names).toEqual(['certificates', 'email', 'ownership', 'sweeps']);
 });
 
 test('headless Chromium: log in through the browser prompt, see the email queue with its completed job', async () => {
