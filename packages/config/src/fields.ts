@@ -222,6 +222,8 @@ export const fields = {
       message: 'must be a comma-separated list of IP addresses, optionally with :port ([v6]:port for IPv6)',
     }),
   GATEWAY_EXPIRY_DAYS: z.coerce.number().int().min(0).default(0),
+  UPDATE_LOG_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 day').default(30),
+  DNS_CHANGES_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 day').default(7),
   /** `ddns init`: the shared zone to create (gateways and updaters register under it) */
   DDNS_ZONE: optionalString.refine((v) => v === undefined || DOMAIN.test(v), {
     message: 'must be a domain name (e.g. dyn.example.net)',

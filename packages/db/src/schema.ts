@@ -162,12 +162,29 @@ export interface UpdateLogTable {
   detail: string | null;
 }
 
+/** Failed requests of nobody (no account, no domain), counted per hour instead of one log row each. */
+export interface AnonymousFailuresTable {
+  /** the hour (UTC, truncated) */
+  hour: Timestamp;
+  /** e.g. `dyndns2` */
+  surface: string;
+  /** IPv4 /24 or IPv6 /56 of the sources */
+  source_network: string;
+  /** e.g. `badauth` */
+  result: string;
+  count: ColumnType<string, string | number | undefined, string | number>;
+  last_at: DefaultTimestamp;
+}
+
 export interface EmailVerificationsTable {
   id: Generated<number>;
   domain_id: number;
   email: string;
-  /** SHA-256 of the secret in the link `PUBLIC_URL/verifyemail?s=<secret>` */
-  secret_hash: string;
+  /**
+   * SHA-256 of the secret in the link `PUBLIC_URL/verifyemail?s=<secret>`; null until the mailer mints the
+   * secret as it renders the mail
+   */
+  secret_hash: string | null;
   expires_at: Timestamp;
   used_at: NullableTimestamp;
   created_at: DefaultTimestamp;
@@ -276,6 +293,7 @@ export interface Database {
   records: RecordsTable;
   dns_changes: DnsChangesTable;
   update_log: UpdateLogTable;
+  anonymous_failures: AnonymousFailuresTable;
   email_verifications: EmailVerificationsTable;
   health_checks: HealthChecksTable;
   api_tokens: ApiTokensTable;

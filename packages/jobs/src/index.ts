@@ -2,3 +2,4 @@ export * from './queues';
 export * from './outbox';
 export * from './redis';
 export * from './healthchecks';
+export * from './recipient-budget';

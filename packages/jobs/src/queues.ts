@@ -15,11 +15,20 @@ export type EmailTemplate =
   | 'healthcheck-up'
   | 'zone-suspended';
 
-/** An e-mail job: the worker renders `template` with `vars` and sends it to `to`. */
+/**
+ * A secret the mailer mints when it renders the mail (so no outbox row or queue job ever holds it): the
+ * mailer derives it from SECRETS_KEY and the job id, stores only its SHA-256 on the named row, and hands the
+ * template `token` (reclamation) or `link` (verification).
+ */
+export type MintedSecret =
+  { kind: 'reclamation'; domainId: number } | { kind: 'verification'; verificationId: number };
+
+/** An e-mail job: the worker renders `template` with `vars` (plus a minted `secret`) and sends it to `to`. */
 export interface EmailJob {
   to: string;
   template: EmailTemplate;
   vars: Record<string, string>;
+  secret?: MintedSecret;
 }
 
 /** Issue (or renew) a certificate for `hostname` by ACME DNS-01 through our own DNS. */

@@ -20,7 +20,8 @@ export interface OutboxRelayOptions {
 export const JOB_DEFAULTS = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 2000 },
-  removeOnComplete: { age: 7 * 24 * 3600 },
+  // a sent mail's job carries no secret (minted at render time); its data goes after an hour anyway
+  removeOnComplete: { age: 3600 },
   removeOnFail: { age: 30 * 24 * 3600 },
 } as const;
 

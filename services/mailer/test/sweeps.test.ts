@@ -171,6 +171,78 @@ test('forgets expired verification links and reclamation tokens, trims the relay
   expect(jobs).toEqual([{ job_id: 'old-pending' }]);
 });
 
+test('prunes the update log, anonymous-failure counts and the change feed by retention; the newest change stays', async () => {
+  const now = new Date();
+  const ago = (days: number) => new Date(now.getTime() - days * DAY);
+  await t.db
+    .insertInto('update_log')
+    .values([
+      { at: ago(31), result: 'good', hosts: 'old.dyn.test' },
+      { at: ago(29), result: 'good', hosts: 'recent.dyn.test' },
+    ])
+    .execute();
+  await t.db
+    .insertInto('anonymous_failures')
+    .values([
+      { hour: ago(31), surface: 'dyndns2', source_network: '192.0.2.0/24', result: 'badauth', count: 500 },
+      { hour: ago(1), surface: 'dyndns2', source_network: '192.0.2.0/24', result: 'badauth', count: 7 },
+    ])
+    .execute();
+  // two changes from 8 days ago, then a fresh one (a zone write through the real trigger)
+  await t.db
+    .insertInto('dns_changes')
+    .values([
+      {
+        zone_id: zoneId,
+        zone_name: 'dyn.test',
+        name: 'a.dyn.test',
+        source: 'records',
+        op: 'INSERT',
+        changed_at: ago(8),
+      },
+      {
+        zone_id: zoneId,
+        zone_name: 'dyn.test',
+        name: 'b.dyn.test',
+        source: 'records',
+        op: 'INSERT',
+        changed_at: ago(8),
+      },
+    ])
+    .execute();
+  await sharedZone(t.db, `prune${seq++}.test`);
+  const changesBefore = await t.db.selectFrom('dns_changes').select('seq').execute();
+
+  const r = await runSweep(t.db, {
+    gatewayExpiryDays: 0,
+    now,
+    updateLogRetentionDays: 30,
+    dnsChangesRetentionDays: 7,
+  });
+  expect(r.updateLogDeleted).toBe(1);
+  expect(r.anonymousFailuresDeleted).toBe(1);
+  expect(r.dnsChangesDeleted).toBe(2);
+  expect((await t.db.selectFrom('update_log').select('hosts').execute()).map((l) => l.hosts)).toEqual([
+    'recent.dyn.test',
+  ]);
+  expect(await t.db.selectFrom('anonymous_failures').select('count').execute()).toEqual([{ count: '7' }]);
+  expect((await t.db.selectFrom('dns_changes').select('seq').execute()).length).toBe(
+    changesBefore.length - 2,
+  );
+
+  // everything old: the newest change stays, so the feed position (max seq) never goes back
+  const max = await t.db
+    .selectFrom('dns_changes')
+    .select((eb) => eb.fn.max('seq').as('m'))
+    .executeTakeFirstOrThrow();
+  await t.db
+    .updateTable('dns_changes')
+    .set({ changed_at: ago(100) })
+    .execute();
+  await runSweep(t.db, { gatewayExpiryDays: 0, now, dnsChangesRetentionDays: 7 });
+  expect(await t.db.selectFrom('dns_changes').select('seq').execute()).toEqual([{ seq: max.m }]);
+});
+
 test('the mailer keeps the sweep scheduled on the sweeps queue and runs it', async () => {
   const prefix = testRedisPrefix('sweep');
   const mailer = await startTestMailer({

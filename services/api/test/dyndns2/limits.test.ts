@@ -7,6 +7,8 @@ import { NOCHG_LIMIT } from '../../src/surfaces/dyndns2/service';
 import { createTestApp, type TestApp } from '../support/test-app';
 import { logsOf, names, owner, recordsAt } from './support';
 
+jest.setTimeout(120_000);
+
 let h: TestApp;
 beforeAll(async () => {
   h = await createTestApp();

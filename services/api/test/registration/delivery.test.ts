@@ -108,7 +108,14 @@ test('a worker killed mid-job (SIGKILL while SMTP stalls): the job is retried an
     ['--import', 'tsx', join(root, 'services', 'mailer', 'test', 'support', 'email-worker-child.ts')],
     {
       cwd: root,
-      env: { ...process.env, REDIS_URL: testRedisUrl(), BULL_PREFIX: prefix, SMTP_URL: smtp.url },
+      env: {
+        ...process.env,
+        REDIS_URL: testRedisUrl(),
+        BULL_PREFIX: prefix,
+        SMTP_URL: smtp.url,
+        DATABASE_URL: h.t.url,
+        SECRETS_KEY: h.deps.config.SECRETS_KEY,
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );

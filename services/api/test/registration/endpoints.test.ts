@@ -4,13 +4,15 @@ import { addDomain } from '@ddns/registry';
 import { createDb, type Db } from '@ddns/db';
 import { hashToken } from '@ddns/secrets';
 import { account, sharedZone } from '@ddns/testkit';
+import type { EmailJob } from '@ddns/jobs';
 import { REGISTRATION_LIMITS } from '../../src/surfaces/registration/service';
 import { createTestApp, type TestApp } from '../support/test-app';
+import { mintEmailSecret } from '../../../mailer/src/minted-secrets';
 
 let h: TestApp;
 let ipSeq = 0;
-/** a fresh source address per test (TRUST_PROXY=loopback), so per-address limits never leak between tests */
-const freshIp = () => `198.51.100.${++ipSeq}`;
+/** a fresh source network per call (TRUST_PROXY=loopback), so per-network limits never leak between tests */
+const freshIp = () => `10.${Math.floor(++ipSeq / 250)}.${ipSeq % 250}.1`;
 
 beforeAll(async () => {
   h = await createTestApp({
@@ -24,6 +26,38 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
+// /subscribe is limited per source network, and every mail per recipient (many tests mail one address):
+// each test starts with fresh budgets (the budgets themselves are tested in test/registration/mail-abuse)
+beforeEach(async () => {
+  const keys = [
+    ...(await h.deps.redis.keys(`${h.deps.redisPrefix}:limits:reg:subscribe:*`)),
+    ...(await h.deps.redis.keys(`${h.deps.redisPrefix}:mail-budget:*`)),
+  ];
+  if (keys.length) await h.deps.redis.del(...keys);
+});
+
+/**
+ * The newest outbox mail named `jobName` as the mailer renders it: the mailer mints its secret (token or
+ * link) then, and stores only the hash; the outbox row itself carries none.
+ */
+async function rendered(jobName: string): Promise<{ to: string; vars: Record<string, string> }> {
+  const row = await h.t.db
+    .selectFrom('outbox')
+    .select(['job_id', 'payload'])
+    .where('job_name', '=', jobName)
+    .orderBy('id', 'desc')
+    .executeTakeFirstOrThrow();
+  const job = row.payload as EmailJob;
+  expect(job.vars.token).toBeUndefined();
+  expect(job.vars.link).toBeUndefined();
+  const minted = await mintEmailSecret(
+    h.t.db,
+    { secretsKey: h.deps.config.SECRETS_KEY, publicUrl: 'http://gw.test' },
+    row.job_id,
+    job,
+  );
+  return { to: job.to, vars: { ...job.vars, ...minted } };
+}
 
 const api = () => request(h.app);
 let nameSeq = 0;
@@ -32,6 +66,7 @@ const freshName = (p = 'gw') => `${p}${++nameSeq}`;
 async function subscribe(name = freshName(), query: Record<string, string> = {}): Promise<string> {
   const res = await api()
     .get('/subscribe')
+    .set('X-Forwarded-For', freshIp())
     .query({ name, ...query });
   expect(res.status).toBe(200);
   return res.body.token as string;
@@ -54,15 +89,9 @@ async function verifiedEmail(name: string, email = 'owner@example.com'): Promise
 async function reclamationToken(name: string): Promise<string> {
   const res = await api().get('/reclaim').query({ name }).set('X-Forwarded-For', freshIp());
   expect(res.status).toBe(200);
-  const row = await h.t.db
-    .selectFrom('outbox')
-    .select('payload')
-    .where('job_name', '=', 'reclamation-token')
-    .orderBy('id', 'desc')
-    .executeTakeFirstOrThrow();
-  const p = row.payload as { vars: { name: string; token: string } };
+  const p = await rendered('reclamation-token');
   expect(p.vars.name).toBe(`${name}.dyn.test`);
-  return p.vars.token;
+  return p.vars.token!;
 }
 
 async function outboxCount(): Promise<number> {
@@ -539,13 +568,9 @@ describe('/setemail, /verifyemail, /revokeemail', () => {
       expect(
         (await api().get('/setemail').query({ token, email }).set('X-Forwarded-For', freshIp())).status,
       ).toBe(200);
-      const row = await h.t.db
-        .selectFrom('outbox')
-        .selectAll()
-        .orderBy('id', 'desc')
-        .executeTakeFirstOrThrow();
-      expect(row.payload).toMatchObject({ to: email, template: 'verify-email' });
-      const l = (row.payload as { vars: { link: string } }).vars.link;
+      const mail = await rendered('verify-email');
+      expect(mail.to).toBe(email);
+      const l = mail.vars.link!;
       expect(l).toMatch(/^http:\/\/gw\.test\/verifyemail\?s=[0-9a-f-]{36}$/);
       return new URL(l).search;
     };
@@ -582,8 +607,7 @@ describe('/setemail, /verifyemail, /revokeemail', () => {
           .set('X-Forwarded-For', freshIp())
       ).status,
     ).toBe(200);
-    const row = await h.t.db.selectFrom('outbox').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
-    const s = new URL((row.payload as { vars: { link: string } }).vars.link).searchParams.get('s')!;
+    const s = new URL((await rendered('verify-email')).vars.link!).searchParams.get('s')!;
     await h.t.db
       .updateTable('email_verifications')
       .set({ expires_at: new Date(Date.now() - 1) })
@@ -611,11 +635,8 @@ describe('/setemail, /verifyemail, /revokeemail', () => {
           .set('X-Forwarded-For', freshIp())
       ).status,
     ).toBe(200);
-    const row = await h.t.db.selectFrom('outbox').selectAll().orderBy('id', 'desc').executeTakeFirstOrThrow();
-    const res = await api().get(
-      new URL((row.payload as { vars: { link: string } }).vars.link).pathname +
-        new URL((row.payload as { vars: { link: string } }).vars.link).search,
-    );
+    const link = new URL((await rendered('verify-email')).vars.link!);
+    const res = await api().get(link.pathname + link.search);
     expect(res.status).toBe(200);
     expect(res.text).toContain('o&#39;neil@example.com');
   });
@@ -644,14 +665,18 @@ describe('/setemail, /verifyemail, /revokeemail', () => {
     expect(res.status).toBe(429);
   });
 
-  test('/setemail is rate-limited per source address', async () => {
+  test('/setemail is rate-limited per source network', async () => {
     const ip = freshIp();
     const { limit } = REGISTRATION_LIMITS.setemail.perIp;
     for (let i = 0; i < limit; i++) {
       const token = await subscribe(freshName('se'));
       expect(
-        (await api().get('/setemail').query({ token, email: 'x@example.com' }).set('X-Forwarded-For', ip))
-          .status,
+        (
+          await api()
+            .get('/setemail')
+            .query({ token, email: `x${i}@example.com` })
+            .set('X-Forwarded-For', ip)
+        ).status,
       ).toBe(200);
     }
     const token = await subscribe(freshName('se'));

@@ -21,6 +21,8 @@ beforeAll(async () => {
     databaseUrl: h.t.url,
     smtpUrl: smtp.url,
     prefix: h.deps.redisPrefix,
+    // the mailer writes the links (it mints their secrets)
+    env: { PUBLIC_URL },
   });
 });
 

@@ -1,14 +1,30 @@
-import type { EmailJob } from '@ddns/jobs';
+import type { Db } from '@ddns/db';
+import { bullConnection, RecipientBudget, type EmailJob } from '@ddns/jobs';
 import { UnrecoverableError, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from 'pino';
+import { mintEmailSecret, type MintSettings } from '../minted-secrets';
 import { renderEmail } from '../templates';
 import type { QueueContext, QueueDefinition } from './types';
 
 /** What a sent e-mail job returns (and what a retry after a crash finds in its data). */
 export interface EmailResult {
+  /** empty when the mail was not sent (see `dropped`) */
   messageId: string;
   /** true when an earlier attempt had already sent it */
   alreadySent?: boolean;
+  /** why the mail was not sent: its recipient's budget is used up, or its secret's row is gone */
+  dropped?: 'recipient-limit' | 'stale';
+}
+
+/** What the processor checks before sending; each is optional so a bare SMTP test needs none. */
+export interface EmailGuards {
+  /** per-recipient budgets (all sources together) */
+  budget?: RecipientBudget;
+  /** where minted secrets are stored (jobs with `secret` need it) */
+  mint?: { db: Db; settings: MintSettings };
+  logger?: Logger;
 }
 
 type EmailJobData = EmailJob & { sentMessageId?: string };
@@ -20,19 +36,36 @@ function isPermanent(err: unknown): boolean {
 }
 
 /**
- * The `email` queue's processor: renders the template and sends it.
+ * The `email` queue's processor: admits the mail against its recipient's budget (once per job), mints the
+ * secret it carries (only the hash is stored; job data never holds it), renders the template and sends it.
  * Idempotent on retry: the job id is the Message-ID (receivers drop a duplicate), and once SMTP accepted the
  * message the job's data records it, so a retry after a failure later in the attempt does not send again.
  * 5xx SMTP replies fail the job at once; everything else (connection refused, 4xx, timeouts) is retried with
  * exponential backoff (attempts/backoff are set where the job is queued, see outbox-relay.ts).
  */
-export function emailProcessor(transport: Transporter, from: string) {
+export function emailProcessor(transport: Transporter, from: string, guards: EmailGuards = {}) {
   return async (job: Job<EmailJobData>): Promise<EmailResult> => {
-    const messageId = `<${job.id ?? job.name}@ddns>`;
+    const jobId = job.id ?? job.name;
+    const messageId = `<${jobId}@ddns>`;
     if (job.data.sentMessageId) return { messageId: job.data.sentMessageId, alreadySent: true };
+    if (guards.budget && !(await guards.budget.admit('sent', job.data.to, job.data.template, jobId))) {
+      guards.logger?.warn(
+        { job: jobId, template: job.data.template },
+        'recipient mail budget used up: not sent',
+      );
+      return { messageId: '', dropped: 'recipient-limit' };
+    }
+    let vars = job.data.vars;
+    if (job.data.secret) {
+      if (!guards.mint)
+        throw new UnrecoverableError('this mail carries a secret but no database is configured');
+      const minted = await mintEmailSecret(guards.mint.db, guards.mint.settings, jobId, job.data);
+      if (!minted) return { messageId: '', dropped: 'stale' };
+      vars = { ...vars, ...minted };
+    }
     let mail;
     try {
-      mail = renderEmail(job.data.template, job.data.vars);
+      mail = renderEmail(job.data.template, vars);
     } catch (err) {
       throw new UnrecoverableError((err as Error).message);
     }
@@ -66,10 +99,22 @@ export function smtpTransport(url: string): Transporter {
 
 export function emailQueue(ctx: QueueContext): QueueDefinition {
   const transport = smtpTransport(ctx.config.SMTP_URL);
+  // its own client for the budgets (BullMQ keeps its connections to itself); a command fails the attempt
+  // (retried) rather than waiting while Redis is away
+  const redis = new Redis({ ...bullConnection(ctx.config.REDIS_URL), maxRetriesPerRequest: 1 } as never);
+  redis.on('error', (err: Error) => ctx.logger.warn({ err: err.message }, 'mail budget Redis problem'));
+  const guards: EmailGuards = {
+    budget: new RecipientBudget(redis, ctx.prefix),
+    mint: { db: ctx.db, settings: { secretsKey: ctx.config.SECRETS_KEY, publicUrl: ctx.config.PUBLIC_URL } },
+    logger: ctx.logger,
+  };
   return {
     queue: 'email',
-    processor: emailProcessor(transport, ctx.config.MAIL_FROM) as QueueDefinition['processor'],
+    processor: emailProcessor(transport, ctx.config.MAIL_FROM, guards) as QueueDefinition['processor'],
     concurrency: 4,
-    close: () => transport.close(),
+    close: () => {
+      transport.close();
+      redis.disconnect();
+    },
   };
 }

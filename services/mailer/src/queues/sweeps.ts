@@ -10,6 +10,10 @@ export interface SweepOptions {
   gatewayExpiryDays: number;
   /** days between the warning and the release */
   graceDays?: number;
+  /** UPDATE_LOG_RETENTION_DAYS: update-log rows and anonymous-failure counts kept this long */
+  updateLogRetentionDays?: number;
+  /** DNS_CHANGES_RETENTION_DAYS: change-feed rows kept this long (the newest one always stays) */
+  dnsChangesRetentionDays?: number;
   now?: Date;
   logger?: Logger;
 }
@@ -20,6 +24,9 @@ export interface SweepReport {
   outboxRowsDeleted: number;
   gatewaysWarned: number;
   gatewaysReleased: number;
+  updateLogDeleted: number;
+  anonymousFailuresDeleted: number;
+  dnsChangesDeleted: number;
 }
 
 /** Warned gateways get this long to ping again before their name is released. */
@@ -40,6 +47,9 @@ export async function runSweep(db: Db, o: SweepOptions): Promise<SweepReport> {
     outboxRowsDeleted: 0,
     gatewaysWarned: 0,
     gatewaysReleased: 0,
+    updateLogDeleted: 0,
+    anonymousFailuresDeleted: 0,
+    dnsChangesDeleted: 0,
   };
   const v = await db
     .deleteFrom('email_verifications')
@@ -62,6 +72,7 @@ export async function runSweep(db: Db, o: SweepOptions): Promise<SweepReport> {
     .where('relayed_at', '<', new Date(now.getTime() - OUTBOX_KEEP_MS))
     .executeTakeFirst();
   report.outboxRowsDeleted = Number(ob.numDeletedRows);
+  Object.assign(report, await pruneLogs(db, now, o));
 
   if (o.gatewayExpiryDays > 0) {
     const graceMs = (o.graceDays ?? DEFAULT_GRACE_DAYS) * DAY_MS;
@@ -120,6 +131,46 @@ export async function runSweep(db: Db, o: SweepOptions): Promise<SweepReport> {
   return report;
 }
 
+/** Rows deleted per statement while pruning (short transactions, no long lock on a busy table). */
+const PRUNE_BATCH = 5000;
+
+/** Deletes batches of `table` rows matching `where` until none is left; returns how many. */
+async function deleteInBatches(db: Db, table: string, key: string, where: ReturnType<typeof sql>) {
+  let total = 0;
+  for (;;) {
+    const r = await sql`
+      DELETE FROM ${sql.table(table)} WHERE ${sql.ref(key)} IN (
+        SELECT ${sql.ref(key)} FROM ${sql.table(table)} WHERE ${where} LIMIT ${PRUNE_BATCH})`.execute(db);
+    const n = Number(r.numAffectedRows ?? 0);
+    total += n;
+    if (n < PRUNE_BATCH) return total;
+  }
+}
+
+/**
+ * Retention: update-log rows and anonymous-failure counts older than UPDATE_LOG_RETENTION_DAYS, change-feed
+ * rows older than DNS_CHANGES_RETENTION_DAYS. The newest change-feed row always stays, so the feed's
+ * position (`max(seq)`) never goes back; the DNS service's IXFR journal lives in memory and reads nothing here.
+ */
+export async function pruneLogs(
+  db: Db,
+  now: Date,
+  o: Pick<SweepOptions, 'updateLogRetentionDays' | 'dnsChangesRetentionDays'>,
+): Promise<Pick<SweepReport, 'updateLogDeleted' | 'anonymousFailuresDeleted' | 'dnsChangesDeleted'>> {
+  const before = (days: number) => new Date(now.getTime() - days * DAY_MS);
+  const logCutoff = before(o.updateLogRetentionDays ?? 30);
+  const changesCutoff = before(o.dnsChangesRetentionDays ?? 7);
+  const updateLogDeleted = await deleteInBatches(db, 'update_log', 'id', sql`at < ${logCutoff}`);
+  const a = await db.deleteFrom('anonymous_failures').where('hour', '<', logCutoff).executeTakeFirst();
+  const dnsChangesDeleted = await deleteInBatches(
+    db,
+    'dns_changes',
+    'seq',
+    sql`changed_at < ${changesCutoff} AND seq < (SELECT max(seq) FROM dns_changes)`,
+  );
+  return { updateLogDeleted, anonymousFailuresDeleted: Number(a.numDeletedRows), dnsChangesDeleted };
+}
+
 /** How often the sweep runs. */
 export const SWEEP_EVERY_MS = 15 * 60 * 1000;
 /** The health-check sweep: often, since a check's grace can be short. */
@@ -139,6 +190,8 @@ export function sweepsQueue(ctx: QueueContext): QueueDefinition {
       if (job.name === HEALTHCHECK_SWEEP) return { healthChecks: await sweepHealthChecks(ctx.db) };
       const report = await runSweep(ctx.db, {
         gatewayExpiryDays: ctx.config.GATEWAY_EXPIRY_DAYS,
+        updateLogRetentionDays: ctx.config.UPDATE_LOG_RETENTION_DAYS,
+        dnsChangesRetentionDays: ctx.config.DNS_CHANGES_RETENTION_DAYS,
         logger: ctx.logger,
       });
       return report;

@@ -12,6 +12,7 @@ import {
   type AuthThrottle,
   type RedisLimits,
 } from '../../limits';
+import { countAnonymousFailure } from '../../model/anonymous-failures';
 import { formatRequestFailure, formatResults, type HostResult, type Reply } from './format';
 import {
   HOST_PARAMS,
@@ -126,7 +127,10 @@ export class UpdaterService {
       detail: e.detail ? cap(e.detail, 500) : null,
     });
     const writeLog = async (db: Db, e: LogEntry) => {
-      await sql.raw(logStatement(logRow(e))).execute(db);
+      // a failure of nobody is counted, not logged row by row (nobody could read that log anyway)
+      if (e.accountId === null && e.domainId === null)
+        await countAnonymousFailure(db, { surface: 'dyndns2', sourceIp: ctx.source, result: e.result });
+      else await sql.raw(logStatement(logRow(e))).execute(db);
     };
     const hostCount = Math.max(
       1,

@@ -2,6 +2,7 @@ import cors from 'cors';
 import { Router, type Request, type Response } from 'express';
 import { clientIp } from '../../auth';
 import type { ApiDeps } from '../../deps';
+import { RecipientBudget } from '@ddns/jobs';
 import { unsafeText } from '../../http/text';
 import { RedisLimits } from '../../limits';
 import { RegistrationError, RegistrationService } from './service';
@@ -48,6 +49,7 @@ export function registrationRoutes(deps: ApiDeps): Router {
   const svc = new RegistrationService({
     db: () => deps.db,
     limits,
+    budget: () => new RecipientBudget(deps.redis, deps.redisPrefix),
     logger: deps.logger,
     zoneName: deps.config.REGISTRATION_ZONE,
     publicUrl: deps.config.PUBLIC_URL,
@@ -95,6 +97,7 @@ export function registrationRoutes(deps: ApiDeps): Router {
         email: need(parseOptionalEmail(q(req, 'email')), 'InvalidEmail'),
         reclamationToken: need(parseOptionalToken(q(req, 'reclamationToken')), 'InvalidReclamationToken'),
         mode: need(parseMode(q(req, 'mode')), 'InvalidMode'),
+        ip: clientIp(req.ip),
       });
       res.status(200).json(subscribeBody(out.label, out.token));
     }),

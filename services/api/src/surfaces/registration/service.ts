@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { Db, Domain, DomainMode, Zone } from '@ddns/db';
-import { enqueueInOutbox, QUEUES } from '@ddns/jobs';
+import { enqueueInOutbox, QUEUES, type EmailTemplate, type RecipientBudget } from '@ddns/jobs';
 import { hashToken, newUuidToken, tokenMatches } from '@ddns/secrets';
 import type { Logger } from 'pino';
 import { domainByToken } from '../../auth';
-import { LimitsUnavailableError, type RedisLimits } from '../../limits';
+import { LimitsUnavailableError, sourceNetwork, type RedisLimits } from '../../limits';
 import type { SubscribeErrorCode, VerifyOutcome } from './wire';
 
 /** Why a registration call failed; routes.ts turns each kind into the wire's status and body. */
@@ -30,14 +30,21 @@ export interface WindowLimit {
   windowSeconds: number;
 }
 
-/** Mail-sending calls are limited per name and per source address, so nobody can flood an inbox. */
+/**
+ * Mail-sending calls are limited per name and per source address (and every mail per recipient, see
+ * RECIPIENT_LIMITS in @ddns/jobs), so nobody can flood an inbox.
+ */
 export const REGISTRATION_LIMITS: Record<
   'reclaim' | 'setemail',
+  /** perIp: per source network (IPv4 /24, IPv6 /56) */
   { perName: WindowLimit; perIp: WindowLimit }
 > = {
   reclaim: { perName: { limit: 3, windowSeconds: 3600 }, perIp: { limit: 10, windowSeconds: 3600 } },
   setemail: { perName: { limit: 5, windowSeconds: 3600 }, perIp: { limit: 20, windowSeconds: 3600 } },
 };
+
+/** New gateway names per source network (IPv4 /24, IPv6 /56) and hour: /subscribe needs no account. */
+export const SUBSCRIBE_PER_NETWORK: WindowLimit = { limit: 20, windowSeconds: 3600 };
 
 /** Reclamation tokens and verification links live this long and work once. */
 export const RECLAMATION_TTL_MS = 24 * 3600 * 1000;
@@ -49,6 +56,8 @@ export const ACME_TTL = 60;
 export interface RegistrationServiceOptions {
   db: () => Db;
   limits: Pick<RedisLimits, 'hit'>;
+  /** per-recipient mail budgets (asked before a mail is queued; the mailer enforces them again) */
+  budget: () => RecipientBudget;
   logger: Logger;
   /** REGISTRATION_ZONE; undefined = the only shared zone */
   zoneName: string | undefined;
@@ -91,7 +100,9 @@ export class RegistrationService {
     email: string | undefined;
     reclamationToken: string | undefined;
     mode: DomainMode;
+    ip: string;
   }): Promise<{ label: string; token: string }> {
+    await this.limit(`reg:subscribe:net:${sourceNetwork(input.ip)}`, SUBSCRIBE_PER_NETWORK, null);
     const zone = await this.zone();
     const fqdn = `${input.label}.${zone.name}`;
     const token = newUuidToken();
@@ -192,7 +203,7 @@ export class RegistrationService {
 
   async reclaim(input: { label: string; ip: string }): Promise<void> {
     const lim = REGISTRATION_LIMITS.reclaim;
-    await this.limit(`reg:reclaim:ip:${input.ip}`, lim.perIp, null);
+    await this.limit(`reg:reclaim:net:${sourceNetwork(input.ip)}`, lim.perIp, null);
     const zone = await this.zone();
     const fqdn = `${input.label}.${zone.name}`;
     const d = await this.db
@@ -206,23 +217,19 @@ export class RegistrationService {
     await this.limit(`reg:reclaim:name:${fqdn}`, lim.perName, () =>
       this.sentRecently(`reclaim-${d.id}-`, lim.perName.windowSeconds),
     );
-    const token = newUuidToken();
     const email = d.email;
-    await this.db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('domains')
-        .set({
-          reclamation_token_hash: hashToken(token),
-          reclamation_expires_at: new Date(Date.now() + RECLAMATION_TTL_MS),
-        })
-        .where('id', '=', d.id)
-        .execute();
-      await enqueueInOutbox(trx, {
-        queue: QUEUES.email,
-        name: 'reclamation-token',
-        jobId: `reclaim-${d.id}-${randomUUID()}`,
-        data: { to: email, template: 'reclamation-token', vars: { name: fqdn, token } },
-      });
+    await this.recipient(email, 'reclamation-token');
+    // the token itself is minted by the mailer when it renders the mail (only its hash is ever stored)
+    await enqueueInOutbox(this.db, {
+      queue: QUEUES.email,
+      name: 'reclamation-token',
+      jobId: `reclaim-${d.id}-${randomUUID()}`,
+      data: {
+        to: email,
+        template: 'reclamation-token',
+        vars: { name: fqdn },
+        secret: { kind: 'reclamation', domainId: d.id },
+      },
     });
   }
 
@@ -291,12 +298,11 @@ export class RegistrationService {
     // the token first: nothing is counted, written or sent for a request that does not own the domain
     const { domain } = await this.gateway(input.token);
     const lim = REGISTRATION_LIMITS.setemail;
-    await this.limit(`reg:setemail:ip:${input.ip}`, lim.perIp, null);
+    await this.limit(`reg:setemail:net:${sourceNetwork(input.ip)}`, lim.perIp, null);
     await this.limit(`reg:setemail:name:${domain.name}`, lim.perName, () =>
       this.sentRecently(`verify-${domain.id}-`, lim.perName.windowSeconds),
     );
-    const secret = randomUUID();
-    const link = `${this.o.publicUrl.replace(/\/+$/, '')}/verifyemail?s=${secret}`;
+    await this.recipient(input.email, 'verify-email');
     await this.db.transaction().execute(async (trx) => {
       // a new address cancels any earlier pending link
       await trx
@@ -304,12 +310,13 @@ export class RegistrationService {
         .where('domain_id', '=', domain.id)
         .where('used_at', 'is', null)
         .execute();
+      // the link's secret is minted by the mailer when it renders the mail (only its hash is ever stored)
       const v = await trx
         .insertInto('email_verifications')
         .values({
           domain_id: domain.id,
           email: input.email,
-          secret_hash: hashToken(secret),
+          secret_hash: null,
           expires_at: new Date(Date.now() + VERIFICATION_TTL_MS),
         })
         .returning('id')
@@ -326,7 +333,8 @@ export class RegistrationService {
         data: {
           to: input.email,
           template: 'verify-email',
-          vars: { name: domain.name, email: input.email, link },
+          vars: { name: domain.name, email: input.email },
+          secret: { kind: 'verification', verificationId: v.id },
         },
       });
     });
@@ -392,6 +400,24 @@ export class RegistrationService {
         .where('id', '=', domain.id)
         .execute();
     });
+  }
+
+  /**
+   * 429 when `to` has had its share of `template` mails (from every source together). While Redis is down the
+   * mail is queued anyway: the mailer counts again before it sends.
+   */
+  private async recipient(to: string, template: EmailTemplate): Promise<void> {
+    let admitted: boolean;
+    try {
+      admitted = await this.o.budget().admit('asked', to, template);
+    } catch (err) {
+      this.o.logger.warn(
+        { err: (err as Error).message },
+        'recipient budget unavailable; the mailer checks it',
+      );
+      return;
+    }
+    if (!admitted) fail({ kind: 'rate-limited', retryAfter: 3600 });
   }
 
   /** How many e-mails whose job id starts with `jobIdPrefix` were queued in the last `windowSeconds`. */
