@@ -39,11 +39,16 @@ function alive(pid: number): boolean {
 
 test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () => {
   const [apiPort, dnsPort, smtpPort] = [await freePort(), await freePort(), await freePort()];
+  // dev's queues use the production prefix (`ddns`) and job ids like `verify-1-1`: give it a Redis database of
+  // its own, emptied first, so another run's finished job with the same id cannot swallow this one's mail
+  const redisUrl = new URL(testRedisUrl());
+  redisUrl.pathname = '/12';
+  execFileSync('redis-cli', ['-u', redisUrl.toString(), 'flushdb']);
   const dev = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'dev.ts')], {
     env: {
       PATH: process.env.PATH,
       DATABASE_URL: t.url,
-      REDIS_URL: testRedisUrl(),
+      REDIS_URL: redisUrl.toString(),
       API_PORT: String(apiPort),
       DNS_PORT: String(dnsPort),
       DNS_METRICS_PORT: String(await freePort()),
