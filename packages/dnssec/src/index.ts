@@ -1,0 +1,2 @@
+export * from './name';
+export * from './keys';
