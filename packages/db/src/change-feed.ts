@@ -9,7 +9,8 @@ export interface FeedChange {
   zoneId: number;
   zoneName: string;
   name: string;
-  source: 'records' | 'domains' | 'zones';
+  /** a table, or `dnssec`: the zone's keys or signing switch changed (name = the apex) */
+  source: 'records' | 'domains' | 'zones' | 'dnssec';
   op: 'INSERT' | 'UPDATE' | 'DELETE';
   changedAt: Date;
 }

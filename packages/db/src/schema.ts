@@ -86,7 +86,55 @@ export interface ZonesTable {
   /** hosted zones: when control was last checked, and what the check found (one line, for the owner) */
   checked_at: NullableTimestamp;
   check_result: string | null;
+  /**
+   * DNSSEC signing on (default) or off. On: the DNS signs the zone with its `active` keys (see ZoneKeysTable);
+   * a change is a `dnssec` change for the DNS feed (the DNS reloads the zone's keys and switch).
+   */
+  dnssec: Generated<boolean>;
   created_at: DefaultTimestamp;
+}
+
+/** DNSSEC signing algorithms: 13 = ECDSA P-256 with SHA-256 (default), 15 = Ed25519. */
+export type DnssecAlgorithm = 13 | 15;
+export const DNSSEC_ALGORITHMS: readonly DnssecAlgorithm[] = [13, 15];
+
+/**
+ * A zone key's place in its life cycle (a rollover goes published -> active, and the old key active ->
+ * retired -> deleted):
+ * - `published`: in the DNSKEY RRset, not signing yet (pre-published so resolvers cache it before it signs);
+ * - `active`: in the DNSKEY RRset and signs the zone (RRSIGs are made by every active key);
+ * - `retired`: still in the DNSKEY RRset (signatures made by it may still be cached), not signing; deleted
+ *   once `retire_after` has passed.
+ */
+export type ZoneKeyState = 'published' | 'active' | 'retired';
+export const ZONE_KEY_STATES: readonly ZoneKeyState[] = ['published', 'active', 'retired'];
+
+/**
+ * DNSSEC keys of a zone: combined signing keys (CSK, flags 257 = zone key + secure entry point). The DNSKEY
+ * RRset of the zone is every row of the zone. Any write is a `dnssec` change for the DNS feed (zone serial
+ * bumped, the DNS reloads the zone's keys).
+ */
+export interface ZoneKeysTable {
+  id: Generated<number>;
+  zone_id: number;
+  algorithm: DnssecAlgorithm;
+  /** DNSKEY flags: 257 (zone key, secure entry point) */
+  flags: Generated<number>;
+  /** the DNSKEY public key field as on the wire (P-256: x‖y, 64 bytes; Ed25519: 32 bytes) */
+  public_key: Buffer;
+  /** the private key (PKCS#8 PEM), encrypted with SECRETS_KEY */
+  private_key_enc: string;
+  /** RFC 4034 appendix B key tag of the DNSKEY RDATA */
+  key_tag: number;
+  state: ZoneKeyState;
+  created_at: DefaultTimestamp;
+  /** when the key started signing (null while published) */
+  activated_at: NullableTimestamp;
+  /**
+   * published: when the rollover may activate it; retired: when it may be deleted; null for an active key
+   * (and for a published key waiting for no particular time)
+   */
+  retire_after: NullableTimestamp;
 }
 
 /** 0 = tunnelled (DNS answers TUNNEL_IPV4/6), 1 = direct (DNS answers the last ping address) */
@@ -141,7 +189,10 @@ export interface DnsChangesTable {
   zone_name: string;
   /** the owner name that changed (the zone name for zone-level changes) */
   name: string;
-  /** table that changed: records | domains | zones */
+  /**
+   * what changed: records | domains | zones (a table), or dnssec (the zone's keys or its signing switch;
+   * name = the zone's apex)
+   */
   source: string;
   /** INSERT | UPDATE | DELETE */
   op: string;
@@ -289,6 +340,7 @@ export interface AcmeAccountsTable {
 export interface Database {
   accounts: AccountsTable;
   zones: ZonesTable;
+  zone_keys: ZoneKeysTable;
   domains: DomainsTable;
   records: RecordsTable;
   dns_changes: DnsChangesTable;
@@ -309,6 +361,8 @@ export type Account = Selectable<AccountsTable>;
 export type NewAccount = Insertable<AccountsTable>;
 export type Zone = Selectable<ZonesTable>;
 export type NewZone = Insertable<ZonesTable>;
+export type ZoneKey = Selectable<ZoneKeysTable>;
+export type NewZoneKey = Insertable<ZoneKeysTable>;
 export type Domain = Selectable<DomainsTable>;
 export type NewDomain = Insertable<DomainsTable>;
 export type DomainUpdate = Updateable<DomainsTable>;

@@ -123,6 +123,72 @@ test('changing SOA fields bumps the serial and is logged; a serial bump alone is
   expect((await t.db.selectFrom('dns_changes').select('seq').execute()).length).toBe(before.length + 1);
 });
 
+test('a zone key write or a change of the signing switch is a dnssec change of the apex and bumps the serial', async () => {
+  const zone = await sharedZone(t.db, 'keys.feed.test');
+  const serialOf = async () =>
+    BigInt(
+      (await t.db.selectFrom('zones').select('serial').where('id', '=', zone.id).executeTakeFirstOrThrow())
+        .serial,
+    );
+  const dnssecChanges = () =>
+    t.db
+      .selectFrom('dns_changes')
+      .select(['zone_name', 'name', 'op'])
+      .where('source', '=', 'dnssec')
+      .where('zone_id', '=', zone.id)
+      .orderBy('seq')
+      .execute();
+  let serial = await serialOf();
+  const key = await t.db
+    .insertInto('zone_keys')
+    .values({
+      zone_id: zone.id,
+      algorithm: 13,
+      public_key: Buffer.alloc(64, 1),
+      private_key_enc: 'v1:x:y:z',
+      key_tag: 12345,
+      state: 'active',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  expect(await serialOf()).toBeGreaterThan(serial);
+  serial = await serialOf();
+  await t.db.updateTable('zone_keys').set({ state: 'retired' }).where('id', '=', key.id).execute();
+  expect(await serialOf()).toBeGreaterThan(serial);
+  serial = await serialOf();
+  await t.db.updateTable('zones').set({ dnssec: false }).where('id', '=', zone.id).execute();
+  expect(await serialOf()).toBeGreaterThan(serial);
+  serial = await serialOf();
+  await t.db.updateTable('zones').set({ dnssec: false }).where('id', '=', zone.id).execute(); // no change
+  expect(await serialOf()).toBe(serial);
+  await t.db.deleteFrom('zone_keys').where('id', '=', key.id).execute();
+  expect(await serialOf()).toBeGreaterThan(serial);
+  const apex = { zone_name: 'keys.feed.test', name: 'keys.feed.test' };
+  expect(await dnssecChanges()).toEqual([
+    { ...apex, op: 'INSERT' },
+    { ...apex, op: 'UPDATE' },
+    { ...apex, op: 'UPDATE' },
+    { ...apex, op: 'DELETE' },
+  ]);
+  // deleting the zone deletes its keys without a dnssec change (the zone's own DELETE says it all)
+  await t.db
+    .insertInto('zone_keys')
+    .values({
+      zone_id: zone.id,
+      algorithm: 15,
+      public_key: Buffer.alloc(32, 2),
+      private_key_enc: 'v1:x:y:z',
+      key_tag: 54321,
+      state: 'active',
+    })
+    .execute();
+  await t.db.deleteFrom('zones').where('id', '=', zone.id).execute();
+  expect(await dnssecChanges()).toHaveLength(5);
+  expect(await t.db.selectFrom('zone_keys').select('id').where('zone_id', '=', zone.id).execute()).toEqual(
+    [],
+  );
+});
+
 /** A writer that takes its feed seq now (inserting a record) and commits when told. */
 async function openWriter(url: string, zoneId: number, name: string, ip: string) {
   const c = new pg.Client({ connectionString: url });

@@ -5,6 +5,7 @@ import * as m0003 from './0003_acme_accounts';
 import * as m0004 from './0004_zone_ownership';
 import * as m0005 from './0005_account_disabled';
 import * as m0006 from './0006_abuse_limits';
+import * as m0007 from './0007_dnssec';
 
 /** Static list, so migrations work the same from source, from a bundle and inside jest. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004_zone_ownership': m0004,
   '0005_account_disabled': m0005,
   '0006_abuse_limits': m0006,
+  '0007_dnssec': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {
