@@ -34,6 +34,27 @@ test('the untouched token is accepted', async () => {
 
 test.each<[string, () => Promise<string> | string]>([
   [
+    'signed with the real secret but without an expiry (a token that would never die)',
+    () =>
+      new SignJWT({ username: 'x' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(String(adminId))
+        .setAudience('ddns-mail')
+        .setIssuedAt()
+        .sign(new TextEncoder().encode(h.deps.config.JWT_SECRET)),
+  ],
+  [
+    'signed with the real secret, valid for a year (longer than any token we issue)',
+    () =>
+      new SignJWT({ username: 'x' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(String(adminId))
+        .setAudience('ddns-mail')
+        .setIssuedAt()
+        .setExpirationTime('365d')
+        .sign(new TextEncoder().encode(h.deps.config.JWT_SECRET)),
+  ],
+  [
     'payload changed to the admin, signature kept',
     () => {
       const [hd, , sig] = parts(own);

@@ -26,11 +26,25 @@ export async function issueMailToken(
 
 export type TokenCheck = { ok: true; accountId: number } | { ok: false; msg: string };
 
-/** Verifies an Auth-token: signature, algorithm, audience and expiry. */
+/**
+ * Verifies an Auth-token: signature, algorithm, audience and expiry. `exp` and `iat` are required and the token may not
+ * live longer than we issue them for, so a token minted without an expiry (or a long one) never works.
+ */
 export async function verifyMailToken(secret: string, token: string | undefined): Promise<TokenCheck> {
   if (!token) return { ok: false, msg: 'Auth-token header is missing' };
   try {
-    const { payload } = await jwtVerify(token, key(secret), { algorithms: ['HS256'], audience: AUDIENCE });
+    const { payload } = await jwtVerify(token, key(secret), {
+      algorithms: ['HS256'],
+      audience: AUDIENCE,
+      requiredClaims: ['exp', 'iat', 'sub'],
+      maxTokenAge: TOKEN_TTL_SECONDS,
+    });
+    if (
+      typeof payload.exp !== 'number' ||
+      typeof payload.iat !== 'number' ||
+      payload.exp - payload.iat > TOKEN_TTL_SECONDS
+    )
+      return { ok: false, msg: 'Auth-token is not valid' };
     const id = Number(payload.sub);
     if (!Number.isInteger(id) || id <= 0) return { ok: false, msg: 'Auth-token is not valid' };
     return { ok: true, accountId: id };
