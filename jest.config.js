@@ -12,6 +12,7 @@ module.exports = {
     '<rootDir>/packages/*/test/**/*.test.ts',
     '<rootDir>/infra/test/**/*.test.ts',
     '<rootDir>/scripts/test/**/*.test.ts',
+    '<rootDir>/web/test/**/*.test.ts',
   ],
   // fault injection (slow): `pnpm test:faults`, see jest.faults.config.js
   testPathIgnorePatterns: ['/node_modules/', '/test/faults/'],

@@ -1,12 +1,15 @@
 /**
  * `pnpm build`: bundles each service (and the CLI) into <its folder>/dist/main.js with esbuild. Workspace
  * packages (@ddns/*) are bundled in; npm dependencies stay external and resolve from that folder's node_modules.
- * Also the image's healthcheck (infra/docker/healthcheck.ts -> infra/docker/dist/healthcheck.js, no dependencies).
+ * Also the image's healthcheck (infra/docker/healthcheck.ts -> infra/docker/dist/healthcheck.js, no dependencies),
+ * and the dashboard (web/, `vite build`) into services/api/dist/web, where the API serves it; prints its
+ * first-load weight.
  */
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
+import { buildWeb, firstLoadWeight, formatWeight } from './web-build';
 
 const root = join(__dirname, '..');
 const externals: Plugin = {
@@ -83,6 +86,11 @@ async function main(): Promise<void> {
   }
   if (problems.length)
     throw new Error(`build: the image would not find these packages:\n  ${problems.join('\n  ')}`);
+  const webDir = join(root, 'services', 'api', 'dist', 'web');
+  await buildWeb(webDir);
+  process.stdout.write(
+    `built ${join('services', 'api', 'dist', 'web')}: ${formatWeight(firstLoadWeight(webDir))}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -3,8 +3,9 @@
  * a private redis-server unless REDIS_URL is set, and an SMTP catcher that prints every mail; migrates;
  * on first run creates a demo shared zone and an admin account (credentials printed once); then runs api,
  * dns and mailer as child processes with prefixed logs (readable ones when stdout is a terminal), and records
- * the connection settings in .data/dev.env for `pnpm ddns` (removed at exit). Ctrl-C stops everything.
- * DEV_DATA_DIR moves .data (tests).
+ * the connection settings in .data/dev.env for `pnpm ddns` (removed at exit). The dashboard runs from its sources
+ * under Vite's dev server (hot reload) on WEB_DEV_PORT (5173), which proxies the API's paths to the api; the api
+ * sends browsers that open a dashboard path on it there. Ctrl-C stops everything. DEV_DATA_DIR moves .data (tests).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -72,6 +73,26 @@ function run(name: string, env: NodeJS.ProcessEnv): void {
   child.on('exit', (code, signal) => {
     log(`${name} exited (${signal ?? code})`);
     if (!shuttingDown) void shutdown(1);
+  });
+}
+
+/** Vite's dev server for web/ (hot reload). The dashboard is optional here: if it stops, the services go on. */
+function runWeb(apiPort: string, webPort: string): void {
+  const child = spawn(join(root, 'web', 'node_modules', '.bin', 'vite'), ['--clearScreen', 'false'], {
+    cwd: join(root, 'web'),
+    env: {
+      ...process.env,
+      DDNS_API_URL: `http://127.0.0.1:${apiPort}`,
+      WEB_DEV_PORT: webPort,
+      VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  for (const s of [child.stdout, child.stderr])
+    createInterface({ input: s }).on('line', (l) => l.trim() && process.stdout.write(`[web] ${l}\n`));
+  child.on('exit', (code, signal) => {
+    if (!shuttingDown) log(`web (Vite dev server) exited (${signal ?? code}); the services keep running`);
   });
 }
 
@@ -161,9 +182,12 @@ async function main(): Promise<void> {
   }
   await db.destroy();
 
+  const apiPort = process.env.API_PORT ?? '8080';
+  const webPort = process.env.WEB_DEV_PORT ?? '5173';
   const env: NodeJS.ProcessEnv = {
     ...devSecrets(),
-    PUBLIC_URL: `http://localhost:${process.env.API_PORT ?? 8080}`,
+    PUBLIC_URL: `http://localhost:${apiPort}`,
+    WEB_DEV_URL: `http://127.0.0.1:${webPort}`,
     DNS_PORT: '1053',
     TUNNEL_IPV4: '127.0.0.1',
     ...process.env,
@@ -180,8 +204,9 @@ async function main(): Promise<void> {
   run('api', env);
   run('dns', env);
   run('mailer', env);
+  runWeb(apiPort, webPort);
   log(
-    `api http://localhost:${env.API_PORT ?? 8080}  dns 127.0.0.1:${env.DNS_PORT}  (Ctrl-C stops everything)\n` +
+    `dashboard http://127.0.0.1:${webPort} (hot reload)  api http://localhost:${apiPort}  dns 127.0.0.1:${env.DNS_PORT}  (Ctrl-C stops everything)\n` +
       `      database ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}  redis ${redisUrl}  (in ${devEnvFile(process.env)}: \`pnpm ddns …\` uses them)`,
   );
 }

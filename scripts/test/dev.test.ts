@@ -38,7 +38,12 @@ function alive(pid: number): boolean {
 }
 
 test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () => {
-  const [apiPort, dnsPort, smtpPort] = [await freePort(), await freePort(), await freePort()];
+  const [apiPort, dnsPort, smtpPort, webPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   // dev's queues use the production prefix (`ddns`) and job ids like `verify-1-1`: give it a Redis database of
   // its own, emptied first, so another run's finished job with the same id cannot swallow this one's mail
   const redisUrl = new URL(testRedisUrl());
@@ -53,6 +58,7 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
       DNS_PORT: String(dnsPort),
       DNS_METRICS_PORT: String(await freePort()),
       DEV_SMTP_PORT: String(smtpPort),
+      WEB_DEV_PORT: String(webPort),
       DEV_DEMO_ZONE: 'demo.test',
       DEV_DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
@@ -91,6 +97,22 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
     expect(out).not.toMatch(/"url":"\/(readyz|healthz)/);
     await fetch(`http://127.0.0.1:${apiPort}/tools/whatismyip/`);
     expect(await eventually(10_000, () => /"url":"\/tools\/whatismyip\/"/.test(out))).toBe(true);
+
+    // the dashboard from its sources under Vite (hot reload); the api sends browsers there; Vite proxies the API
+    const web = `http://127.0.0.1:${webPort}`;
+    let page = '';
+    const webUntil = Date.now() + 60_000;
+    while (Date.now() < webUntil && !page.includes('/@vite/client'))
+      page = await fetch(`${web}/login`).then(
+        (r) => r.text(),
+        () => '',
+      );
+    expect(page).toContain('/@vite/client');
+    expect(page).toContain('/src/main.tsx');
+    const toVite = await fetch(`http://127.0.0.1:${apiPort}/domains?x=1`, { redirect: 'manual' });
+    expect(toVite.status).toBe(302);
+    expect(toVite.headers.get('location')).toBe(`${web}/domains?x=1`);
+    expect(await fetch(`${web}/healthz`).then((r) => r.json())).toEqual({ status: 'ok' });
 
     // `pnpm ddns` next to it, with no DATABASE_URL in its environment: it finds dev's settings itself
     const envFile = join(dataDir, 'dev.env');

@@ -12,6 +12,7 @@ import { openapiRoutes } from './surfaces/openapi/routes';
 import { opsRoutes } from './surfaces/ops/routes';
 import { recordsApiRoutes } from './surfaces/records-api/routes';
 import { registrationRoutes } from './surfaces/registration/routes';
+import { webRoutes } from './surfaces/web/routes';
 import { parseTrustProxy } from './trust-proxy';
 
 /** Wires middleware and every HTTP surface. Each surface owns its routes, formats and errors. */
@@ -43,6 +44,8 @@ export function createApp(deps: ApiDeps): Express {
   app.use('/mail', mailRoutes(deps));
   app.use(acmeRoutes(deps));
   app.use(openapiRoutes());
+  // last: the dashboard answers only its own paths (surfaces/web/app-paths.ts)
+  app.use(webRoutes(deps.web));
 
   app.use((_req, res) => {
     res.status(404).type('text/plain').send('not found\n');

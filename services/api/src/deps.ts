@@ -2,6 +2,7 @@ import type { Db } from '@ddns/db';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { ApiConfig } from './config';
+import type { WebOptions } from './surfaces/web/routes';
 
 /** Everything a surface needs, created once in main.ts (or by a test) and handed to createApp. */
 export interface ApiDeps {
@@ -17,4 +18,6 @@ export interface ApiDeps {
    * daily quotas and failed-auth lockouts still apply.
    */
   updaterRateLimit?: boolean;
+  /** where the built dashboard is, or the Vite dev server to send browsers to (surfaces/web) */
+  web?: WebOptions;
 }

@@ -34,6 +34,8 @@ async function main(): Promise<void> {
     redisPrefix: DEFAULT_BULL_PREFIX,
     logger,
     updaterRateLimit,
+    // WEB_DIST_DIR: another dashboard build (tests); WEB_DEV_URL: pnpm dev's Vite server (hot reload)
+    web: { dir: process.env.WEB_DIST_DIR || undefined, devUrl: process.env.WEB_DEV_URL || undefined },
   });
   const servers = await startServers(app, config, logger);
   const metricsServer = await startMetricsServer(metrics, config.API_METRICS_HOST, config.API_METRICS_PORT);

@@ -81,6 +81,15 @@ test('the board lists every queue of the deployment', async () => {
   expect(names).toEqual(['certificates', 'email', 'ownership', 'sweeps']);
 });
 
+test('the board page names no third-party host (bull-board asks Google for fonts; ours does not)', async () => {
+  const res = await request(h.app)
+    .get('/admin/queues')
+    .set('Authorization', basic(admin.email, 'password123'));
+  expect(res.status).toBe(200);
+  expect(res.text).toContain('static/css/');
+  expect(res.text).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
+});
+
 test('headless Chromium: log in through the browser prompt, see the email queue with its completed job', async () => {
   let browser: Browser | undefined;
   try {
@@ -102,6 +111,8 @@ test('headless Chromium: log in through the browser prompt, see the email queue 
       httpCredentials: { username: admin.email, password: 'password123' },
     });
     const page = await context.newPage();
+    const requested: string[] = [];
+    page.on('request', (r) => requested.push(r.url()));
     const res = await page.goto(`${base}/admin/queues`);
     expect(res?.status()).toBe(200);
     await page.getByText('ddns queues').first().waitFor({ timeout: 30_000 });
@@ -110,6 +121,9 @@ test('headless Chromium: log in through the browser prompt, see the email queue 
     await page.goto(`${base}/admin/queues/queue/email?status=completed`);
     await page.getByText(jobId).first().waitFor({ timeout: 30_000 });
     expect(await page.content()).toContain(jobId);
+    // nothing left this machine: every request went to the API under test
+    expect(requested.length).toBeGreaterThan(3);
+    expect(requested.filter((u) => !u.startsWith(`${base}/`) && !u.startsWith('data:'))).toEqual([]);
   } finally {
     await browser?.close();
   }

@@ -76,6 +76,25 @@ export function adminBasicAuth(deps: ApiDeps): RequestHandler {
   };
 }
 
+/** bull-board's page asks Google for its fonts; ours asks nobody (its CSS falls back to the system fonts). */
+export function stripThirdPartyFonts(html: string): string {
+  return html.replace(/<link[^>]+href="https:\/\/fonts\.(?:googleapis|gstatic)\.com[^>]*>\s*/g, '');
+}
+
+/** Filters the page bull-board renders (its index.ejs) through stripThirdPartyFonts. */
+function withoutThirdPartyFonts(res: Response): void {
+  const render = res.render.bind(res);
+  res.render = ((view: string, options?: object) => {
+    render(view, options ?? {}, (err: Error | null, html: string) => {
+      if (err) {
+        res.status(500).type('text/plain').send('internal error\n');
+        return;
+      }
+      res.send(stripThirdPartyFonts(html));
+    });
+  }) as Response['render'];
+}
+
 /**
  * bull-board at /admin/queues, showing every queue of this deployment (under deps.redisPrefix).
  * The queues are opened on the first admin request, so an API that nobody watches holds no extra connections.
@@ -109,6 +128,7 @@ export function queueDashboard(deps: ApiDeps): Router {
   };
   r.use(QUEUE_DASHBOARD_PATH, adminBasicAuth(deps), (req, res, next) => {
     board ??= build();
+    withoutThirdPartyFonts(res);
     board(req, res, next);
   });
   return r;
