@@ -43,6 +43,7 @@ test('first run: the shared zone with its name servers and glue, and an admin wh
   expect(r.err).toBe('');
   expect(r.code).toBe(0);
   expect(r.out).toMatch(/^zone dyn\.example\.net: created \(shared\)$/m);
+  expect(r.out).toMatch(/^DNSSEC keys made for: dyn\.example\.net /m);
   const password = /^ {2}password: +(\S+)$/m.exec(r.out)?.[1];
   expect(r.out).toMatch(/^ {2}API key: +[A-Za-z0-9_-]{43}$/m);
   expect(r.out).toMatch(/^ {2}update token: +[A-Za-z0-9_-]{43}$/m);
@@ -86,6 +87,7 @@ test('second run changes nothing and prints no secret', async () => {
   const json = await init({}, '--json');
   expect(JSON.parse(json.out)).toEqual({
     zone: { name: 'dyn.example.net', created: false },
+    keyed: [],
     admin: { email: 'admin@example.net', created: false },
   });
 });

@@ -16,3 +16,7 @@ export * from './ownership-dns-client';
 export * from './ownership-proof';
 export * from './ownership-recheck';
 export * from './ownership-suffix';
+export * from './dnssec-keys';
+export * from './dnssec-switch';
+export * from './dnssec-rollover';
+export * from './dnssec-parent-ds';

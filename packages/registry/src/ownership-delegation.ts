@@ -8,7 +8,14 @@ import type { Ask, Reply, ServerAddress } from './ownership-dns-client';
  */
 export type ParentView =
   /** the parent zone delegates the domain to these name servers */
-  | { kind: 'delegated'; parent: string; nameServers: string[]; glue: Map<string, string[]> }
+  | {
+      kind: 'delegated';
+      parent: string;
+      nameServers: string[];
+      glue: Map<string, string[]>;
+      /** the parent's servers that gave the referral (where the zone's DS lives) */
+      parentServers: ServerAddress[];
+    }
   /** no cut: the domain lives inside a zone these servers answer for (or they serve the domain itself) */
   | { kind: 'served'; zone: string; servers: ServerAddress[] }
   /** the parent says the name does not exist */
@@ -91,7 +98,13 @@ export async function findParentView(domain: string, o: WalkOptions, depth = 0):
         return { kind: 'served', zone: step.zone, servers };
       case 'referral': {
         if (step.zone === domain)
-          return { kind: 'delegated', parent: cut, nameServers: step.nameServers, glue: step.glue };
+          return {
+            kind: 'delegated',
+            parent: cut,
+            nameServers: step.nameServers,
+            glue: step.glue,
+            parentServers: servers,
+          };
         const next = await addressesOf(step.nameServers, step.glue, o, depth);
         if (!next.length)
           return { kind: 'failed', reason: `no address for the name servers of ${step.zone}` };

@@ -15,11 +15,16 @@ export interface ServerAddress {
   port: number;
 }
 
-/** One resource record: NS/CNAME targets and A/AAAA addresses as text, TXT strings joined, SOA as its MNAME. */
+/**
+ * One resource record: NS/CNAME targets and A/AAAA addresses as text, TXT strings joined, SOA as its MNAME,
+ * DS as `<key tag> <algorithm> <digest type> <HEX digest>`.
+ */
 export interface Rr {
   name: string;
   type: string;
   data: string;
+  /** the record's TTL (s), where the reply gave one */
+  ttl?: number;
 }
 
 export interface Reply {
@@ -31,7 +36,11 @@ export interface Reply {
   additionals: Rr[];
 }
 
-export type Ask = (server: ServerAddress, name: string, type: 'NS' | 'A' | 'AAAA' | 'TXT') => Promise<Reply>;
+export type Ask = (
+  server: ServerAddress,
+  name: string,
+  type: 'NS' | 'A' | 'AAAA' | 'TXT' | 'DS',
+) => Promise<Reply>;
 
 const lower = (n: string) => n.toLowerCase().replace(/\.$/, '');
 
@@ -52,6 +61,15 @@ function toRr(a: packet.Answer): Rr | null {
     }
     case 'SOA':
       return { name: lower(a.name), type: 'SOA', data: lower(a.data.mname) };
+    case 'DS': {
+      const d = a.data as { keyTag: number; algorithm: number; digestType: number; digest: Buffer };
+      return {
+        name: lower(a.name),
+        type: 'DS',
+        data: `${d.keyTag} ${d.algorithm} ${d.digestType} ${d.digest.toString('hex').toUpperCase()}`,
+        ttl: a.ttl,
+      };
+    }
     default:
       return null;
   }

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
-import type { Database, Db, Zone, ZoneKind, ZoneStatus } from '@ddns/db';
+import type { Database, Db, DnssecAlgorithm, Zone, ZoneKind, ZoneStatus } from '@ddns/db';
 import type { Transaction } from 'kysely';
 import { isHostname, isInZone, normalizeName } from '@ddns/records';
+import { insertZoneKey } from './dnssec-keys';
 import { OpError } from './errors';
 import type { NameServer } from './name-servers';
 
@@ -13,6 +14,11 @@ export interface AddZoneInput {
   hostmaster?: string;
   /** a user's own domain: served only once control is proven (see ./ownership-claim) */
   ownership?: { status: ZoneStatus; challengeToken: string };
+  /**
+   * DNSSEC: the zone is signed by default; given SECRETS_KEY its first key is made with it (otherwise the next
+   * `ensureZoneKeys` makes it). `unsigned`: signing off.
+   */
+  dnssec?: { secretsKey?: string; algorithm?: DnssecAlgorithm; unsigned?: boolean };
 }
 
 /**
@@ -45,9 +51,17 @@ export async function insertZone(trx: Transaction<Database>, input: AddZoneInput
       ...(input.ownership
         ? { status: input.ownership.status, challenge_token: input.ownership.challengeToken }
         : {}),
+      ...(input.dnssec?.unsigned ? { dnssec: false } : {}),
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  if (input.dnssec?.secretsKey && !input.dnssec.unsigned)
+    await insertZoneKey(trx, {
+      zoneId: zone.id,
+      algorithm: input.dnssec.algorithm ?? 13,
+      state: 'active',
+      secretsKey: input.dnssec.secretsKey,
+    });
   for (const n of ns) {
     await trx
       .insertInto('records')

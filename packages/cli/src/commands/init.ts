@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { parseConfig, pick } from '@ddns/config';
 import type { Db } from '@ddns/db';
-import { addZone, createAccount, OpError, parseNameServer } from '@ddns/registry';
+import { addZone, createAccount, ensureZoneKeys, OpError, parseNameServer } from '@ddns/registry';
 import { parseCommand, printer, UsageError, type CommandGroup } from '../command';
 
 export interface InitResult {
   zone: { name: string; created: boolean } | null;
+  /** zones that got their first DNSSEC key now */
+  keyed: string[];
   admin:
     | { email: string; created: false }
     | { email: string; created: true; password: string; apiKey: string; updateToken: string }
@@ -19,9 +21,9 @@ export interface InitResult {
  */
 export async function initDeployment(
   db: Db,
-  input: { zone?: string; ns: string[]; adminEmail?: string },
+  input: { zone?: string; ns: string[]; adminEmail?: string; secretsKey?: string },
 ): Promise<InitResult> {
-  const result: InitResult = { zone: null, admin: null };
+  const result: InitResult = { zone: null, keyed: [], admin: null };
   if (input.zone) {
     const name = input.zone.trim().toLowerCase().replace(/\.$/, ''); // as addZone stores it
     const existing = await db
@@ -34,6 +36,7 @@ export async function initDeployment(
     if (!existing) await addZone(db, { name, kind: 'shared', ns: input.ns.map(parseNameServer) });
     result.zone = { name, created: !existing };
   }
+  if (input.secretsKey) result.keyed = await ensureZoneKeys(db, { secretsKey: input.secretsKey });
   if (input.adminEmail) {
     const email = input.adminEmail.trim();
     const existing = await db
@@ -60,6 +63,8 @@ export async function initDeployment(
 function describe(r: InitResult): string {
   const lines: string[] = [];
   if (r.zone) lines.push(`zone ${r.zone.name}: ${r.zone.created ? 'created (shared)' : 'exists, unchanged'}`);
+  if (r.keyed.length)
+    lines.push(`DNSSEC keys made for: ${r.keyed.join(', ')} (\`ddns zone keys ZONE\`: the DS)`);
   if (r.admin?.created)
     lines.push(
       `admin ${r.admin.email}: created. Shown only now (the database keeps hashes), keep them:`,
@@ -94,6 +99,7 @@ export const init: CommandGroup = {
       zone: config.DDNS_ZONE,
       ns: config.DDNS_NS,
       adminEmail: config.DDNS_ADMIN_EMAIL,
+      secretsKey: config.SECRETS_KEY,
     });
     printer(ctx.io, o.json)(r, describe(r));
   },
