@@ -6,6 +6,7 @@ import {
   type ServerAddress,
   type WalkOptions,
 } from '@ddns/registry';
+import { DNSSEC_SWEEP, DNSSEC_SWEEP_EVERY_MS, runDnssecSweep } from './dnssec';
 import type { QueueContext, QueueDefinition } from './types';
 
 /** How often the ownership sweep looks for users' domains that are due a check. */
@@ -22,7 +23,8 @@ export function walkOptions(servers: readonly string[]): WalkOptions {
 /**
  * Ownership of users' own domains (DESIGN.md): `ownership-check` checks one zone at once (queued with its
  * claim), the periodic `ownership-sweep` re-checks pending zones every few minutes and active ones daily; a
- * lost proof suspends the zone and e-mails its owner (see @ddns/registry ownership-recheck). A queue of its own,
+ * lost proof suspends the zone and e-mails its owner (see @ddns/registry ownership-recheck). The `dnssec-sweep`
+ * (./dnssec) keys new zones and steps key rollovers, asking parents for DS the same way. A queue of its own,
  * so slow DNS walks never hold up the other sweeps.
  */
 export function ownershipQueue(ctx: QueueContext): QueueDefinition {
@@ -30,8 +32,17 @@ export function ownershipQueue(ctx: QueueContext): QueueDefinition {
   return {
     queue: 'ownership',
     concurrency: 2,
-    schedules: [{ id: 'ownership-sweep', jobName: 'ownership-sweep', everyMs: OWNERSHIP_SWEEP_EVERY_MS }],
+    schedules: [
+      { id: 'ownership-sweep', jobName: 'ownership-sweep', everyMs: OWNERSHIP_SWEEP_EVERY_MS },
+      { id: DNSSEC_SWEEP, jobName: DNSSEC_SWEEP, everyMs: DNSSEC_SWEEP_EVERY_MS },
+    ],
     processor: async (job) => {
+      if (job.name === DNSSEC_SWEEP) {
+        const r = await runDnssecSweep(ctx.db, { secretsKey: ctx.config.SECRETS_KEY, walk });
+        for (const z of r.keyed) ctx.logger.info({ zone: z }, 'DNSSEC key made');
+        for (const s of r.steps) ctx.logger.info(s, 'DNSSEC key rollover step');
+        return r;
+      }
       const data = job.data as { zoneId?: unknown };
       if (job.name === 'ownership-check' && typeof data.zoneId === 'number') {
         const r = await recheckZone(ctx.db, data.zoneId, walk);
