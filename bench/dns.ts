@@ -125,6 +125,7 @@ async function main(): Promise<void> {
         DNS_METRICS_PORT: String(await freePort()),
         DNS_RRL: 'false',
         DNS_WORKERS: String(WORKERS),
+        SECRETS_KEY: process.env.SECRETS_KEY ?? 'bench-secrets-key-0123456789-abcdefghijklm',
         LOG_LEVEL: 'info',
       },
     );

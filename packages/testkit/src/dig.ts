@@ -2,6 +2,9 @@ import { execFile } from 'node:child_process';
 import { freePort } from '@ddns/local-services';
 import { startServiceProcess, type ServiceProcess } from './service-process';
 
+/** The SECRETS_KEY of every service under test (testEnv): keys a test encrypts, the dns process decrypts. */
+export const TEST_SECRETS_KEY = 'test-secrets-key-0123456789-abcdefghijklm';
+
 /** `dig +short` against 127.0.0.1:port (Debian bind9-dnsutils); one answer per line. */
 export function digShort(port: number, name: string, type: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -49,6 +52,7 @@ export async function startDnsProcess(
       DNS_PORT: String(port),
       DNS_METRICS_PORT: String(await freePort()),
       DNS_RRL: 'false',
+      SECRETS_KEY: TEST_SECRETS_KEY,
       ...env,
     },
     /dns listening/,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createDb, type Db } from '@ddns/db';
+import { TEST_SECRETS_KEY } from './dig';
 import { TEMPLATE_ENV } from './state';
 
 export interface TestDatabase {
@@ -76,7 +77,7 @@ export function testEnv(over: Record<string, string> = {}): NodeJS.ProcessEnv {
     DATABASE_URL: process.env.TEST_DATABASE_URL,
     REDIS_URL: testRedisUrl(),
     JWT_SECRET: 'test-jwt-secret-0123456789-abcdefghijklmn',
-    SECRETS_KEY: 'test-secrets-key-0123456789-abcdefghijklm',
+    SECRETS_KEY: TEST_SECRETS_KEY,
     LOG_LEVEL: 'silent',
     // ownership checks ask nobody (the discard port): a test's domains keep the status the test gives them
     DELEGATION_CHECK_SERVERS: '127.0.0.1:9',

@@ -1,5 +1,6 @@
 /**
- * Packet cache: the encoded response (without OPT) to a normalised question (lowercase name, type, class).
+ * Packet cache: the encoded response (without OPT) to a normalised question (lowercase name, type, class, and
+ * whether DNSSEC records were asked for).
  * Tied to the store version: any applied feed change empties it. Bounded; full → start over.
  */
 export interface CacheEntry {
@@ -13,17 +14,26 @@ export class PacketCache {
 
   constructor(private readonly max = 100_000) {}
 
-  get(version: number, lname: string, type: number, klass: number): CacheEntry | undefined {
+  /** `dnssec`: the signed answer (DO bit), cached apart from the plain one */
+  get(version: number, lname: string, type: number, klass: number, dnssec = false): CacheEntry | undefined {
     if (version !== this.version) return undefined;
-    return this.map.get(`${type}/${klass}/${lname}`);
+    return this.map.get(dnssec ? `${type}/${klass}/${lname}/do` : `${type}/${klass}/${lname}`);
   }
 
-  set(version: number, lname: string, type: number, klass: number, bytes: Buffer, rcode: number): void {
+  set(
+    version: number,
+    lname: string,
+    type: number,
+    klass: number,
+    bytes: Buffer,
+    rcode: number,
+    dnssec = false,
+  ): void {
     if (version !== this.version || this.map.size >= this.max) {
       this.map = new Map();
       this.version = version;
     }
-    this.map.set(`${type}/${klass}/${lname}`, { bytes, rcode });
+    this.map.set(dnssec ? `${type}/${klass}/${lname}/do` : `${type}/${klass}/${lname}`, { bytes, rcode });
   }
 
   get size(): number {

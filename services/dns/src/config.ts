@@ -25,6 +25,7 @@ const fields = pick(
   'DNS_TCP_IO_TIMEOUT_MS',
   'DNS_TCP_MAX_LIFETIME_MS',
   'DNS_TSIG_KEYS',
+  'SECRETS_KEY',
 );
 
 /** A secondary may name a TSIG key (`keyname@ip`) only if DNS_TSIG_KEYS defines it. */

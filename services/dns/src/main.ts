@@ -59,6 +59,9 @@ async function main(): Promise<void> {
     tsigKeys: parseTsigKeys(config.DNS_TSIG_KEYS.join(',')),
     notify: first,
     tunnel: { ipv4: config.TUNNEL_IPV4, ipv6: config.TUNNEL_IPV6 },
+    secretsKey: config.SECRETS_KEY,
+    // every worker signs on its own (ECDSA signatures differ): IXFR deltas only when one process serves
+    ixfr: config.DNS_WORKERS === 1,
     rrl: config.DNS_RRL ? { rate: config.DNS_RRL_RATE, slip: 2 } : null,
     udpMaxPayload: config.DNS_UDP_MAX_PAYLOAD,
     tcpMaxConnections: config.DNS_TCP_MAX_CLIENTS,

@@ -1,4 +1,5 @@
 import { answer } from './answer/engine';
+import { signAnswer } from './answer/signed';
 import { PacketCache } from './cache';
 import type { RateLimiter } from './limits/rrl';
 import type { DnsMetrics } from './metrics/metrics';
@@ -36,7 +37,8 @@ export interface ResponderOptions {
 
 /**
  * The query path, top to bottom: validate → refuse what is not a query → EDNS → packet cache → answer
- * engine → encode (truncate to the client's size) → rate limit (UDP) → bytes out.
+ * engine (+ DNSSEC records when the DO bit asks) → encode (truncate to the client's size) → rate limit (UDP)
+ * → bytes out.
  * `handle` never throws for any input and returns null when nothing must be sent; an AXFR (TCP only, to
  * allowed secondaries) yields several messages.
  */
@@ -81,7 +83,8 @@ export class Responder {
     }
     if (msg.qdcount !== 1 || !q) return this.reply(this.bare(msg, RCODE.FORMERR), client, RCODE.FORMERR, 0);
     // 4. EDNS: unknown version → BADVERS; otherwise the client's size (512 without EDNS), at most our cap
-    const opt = msg.edns ? { udpSize: this.udpMax, rcode: 0 } : null;
+    const dnssec = msg.edns?.dnssecOk === true;
+    const opt: OptOut | null = msg.edns ? { udpSize: this.udpMax, rcode: 0, dnssecOk: dnssec } : null;
     if (msg.edns && msg.edns.version > 0) {
       return this.reply(this.bare(msg, RCODE.BADVERS), client, RCODE.BADVERS, q.type);
     }
@@ -95,7 +98,7 @@ export class Responder {
     // 5. packet cache: the encoded answer to this normalised question, re-stamped for this query
     const store = this.store();
     if (this.useCache && q.plain) {
-      const hit = this.cache.get(store.version, q.lname, q.type, q.class);
+      const hit = this.cache.get(store.version, q.lname, q.type, q.class, dnssec);
       if (hit && hit.bytes.length + (opt ? OPT_LEN : 0) <= limit) {
         return this.reply(restamp(hit.bytes, msg, opt), client, hit.rcode, q.type);
       }
@@ -113,13 +116,15 @@ export class Responder {
     let full: Buffer;
     try {
       sections = answer(store, q);
+      // DO bit: RRSIGs and NSEC proofs from the zones' signers (made once per RRset, never per query)
+      if (dnssec) sections = signAnswer(store, q.lname, sections);
       full = encodeResponse(msg, sections, TCP_MAX, null).bytes;
     } catch {
       // a bug must cost one answer, never the process
       return this.reply(this.bare(msg, RCODE.SERVFAIL), client, RCODE.SERVFAIL, q.type);
     }
     if (this.useCache && q.plain)
-      this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode);
+      this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode, dnssec);
     if (full.length + (opt ? OPT_LEN : 0) <= limit)
       return this.reply(restamp(full, msg, opt), client, sections.rcode, q.type);
     const fitted = encodeResponse(msg, sections, limit, opt);
@@ -219,7 +224,7 @@ function restamp(full: Buffer, msg: Message, opt: OptOut | null): Buffer {
     out[p] = 0;
     out.writeUInt16BE(TYPE.OPT, p + 1);
     out.writeUInt16BE(opt.udpSize, p + 3);
-    out.writeUInt32BE(0, p + 5);
+    out.writeUInt32BE(opt.dnssecOk ? 0x8000 : 0, p + 5);
     out.writeUInt16BE(0, p + 9);
     out.writeUInt16BE(out.readUInt16BE(10) + 1, 10);
   }

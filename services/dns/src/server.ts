@@ -29,6 +29,12 @@ export interface DnsServerOptions {
   /** TSIG keys (DNS_TSIG_KEYS): required of the secondaries that name one, used to sign NOTIFY and answers */
   tsigKeys?: readonly TsigKey[];
   tunnel?: TunnelConfig;
+  /** SECRETS_KEY: decrypts the zones' DNSSEC keys; absent = every zone served unsigned */
+  secretsKey?: string;
+  /** signature clock in seconds (tests); default the system clock */
+  signingClock?: () => number;
+  /** answer IXFR from the journal (default true); false = always the whole zone */
+  ixfr?: boolean;
   /** response rate limiting; null = off. Default: 50 responses/s per prefix. */
   rrl?: RrlOptions | null;
   cache?: boolean;
@@ -76,10 +82,11 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     onConnectionError: (err) => log.warn({ err: err.message }, 'postgres connection lost'),
   });
   const started = Date.now();
+  const signing = opts.secretsKey ? { secretsKey: opts.secretsKey, clock: opts.signingClock } : null;
   const load = async () => {
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
       try {
-        return await loadStore(pool, opts.tunnel ?? {});
+        return await loadStore(pool, opts.tunnel ?? {}, signing);
       } catch (err) {
         if (!opts.waitForDatabase) throw err;
         log.warn({ err: String(err), retryInMs: delay }, 'cannot load zones yet; retrying');
@@ -165,7 +172,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     cache: opts.cache,
     udpMaxPayload: opts.udpMaxPayload,
     tsigKeys: opts.tsigKeys,
-    xfr: secondaries.length ? axfrHandler(secondaries) : null,
+    xfr: secondaries.length ? axfrHandler(secondaries, { ixfr: opts.ixfr ?? true }) : null,
   });
   const rrlPrune = rrl ? setInterval(() => rrl.prune(), 30_000).unref() : null;
 

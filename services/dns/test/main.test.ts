@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
+import { createTestDatabase, sharedZone, TEST_SECRETS_KEY, type TestDatabase } from '@ddns/testkit';
 import { dig, eventually, run } from './helpers';
 import { freeDualPort } from './ports';
 
@@ -37,6 +37,7 @@ describe('the dns service process', () => {
           DNS_PORT: String(port),
           DNS_METRICS_PORT: String(metricsPort),
           DNS_WORKERS: String(workers),
+          SECRETS_KEY: TEST_SECRETS_KEY,
           LOG_LEVEL: 'silent',
         },
       });

@@ -23,6 +23,8 @@ export interface OptOut {
   udpSize: number;
   /** full (extended) rcode; its upper bits go in the OPT TTL */
   rcode: number;
+  /** the DO bit, echoed to a query that set it (RFC 3225) */
+  dnssecOk?: boolean;
 }
 
 const SCRATCH = Buffer.alloc(65535);
@@ -148,7 +150,7 @@ export class MessageWriter {
     b[this.len] = 0;
     b.writeUInt16BE(TYPE.OPT, this.len + 1);
     b.writeUInt16BE(o.udpSize, this.len + 3);
-    b.writeUInt32BE(((o.rcode >> 4) & 0xff) << 24, this.len + 5);
+    b.writeUInt32BE((((o.rcode >> 4) & 0xff) << 24) | (o.dnssecOk ? 0x8000 : 0), this.len + 5);
     b.writeUInt16BE(0, this.len + 9);
     this.len += 11;
   }

@@ -34,7 +34,7 @@ export function plainAddress(a: string): string {
   return a.startsWith('::ffff:') && isIP(a.slice(7)) === 4 ? a.slice(7) : a;
 }
 
-/** Every RR of a zone in AXFR order: SOA, everything else, SOA (RFC 5936). */
+/** Every RR of a zone in AXFR order: SOA, everything else (RRSIG and NSEC included), SOA (RFC 5936). */
 export function zoneRecords(zone: Zone): WireRR[] {
   const soa: WireRR = { name: zone.name, type: TYPE.SOA, ttl: zone.soa.ttl, rdata: zone.soa.rdata };
   const out: WireRR[] = [soa];
@@ -42,6 +42,8 @@ export function zoneRecords(zone: Zone): WireRR[] {
     for (const r of node)
       if (r.type !== TYPE.SOA) out.push({ name, type: r.type, ttl: r.ttl, rdata: r.rdata });
   }
+  // a signed zone: every RRSIG and the whole NSEC chain (signing what was not signed yet)
+  if (zone.signer) out.push(...zone.signer.signedRecords());
   out.push(soa);
   return out;
 }
@@ -53,7 +55,7 @@ export function zoneRecords(zone: Zone): WireRR[] {
  * the configured secondaries — from their address, and signed with their TSIG key when they have one —;
  * null otherwise.
  */
-export function axfrHandler(secondaries: readonly (Secondary | string)[]) {
+export function axfrHandler(secondaries: readonly (Secondary | string)[], opts: { ixfr?: boolean } = {}) {
   /** address → the keys it may transfer with (null: no key needed) */
   const acl = new Map<string, Set<string | null>>();
   for (const entry of secondaries) {
@@ -71,7 +73,7 @@ export function axfrHandler(secondaries: readonly (Secondary | string)[]) {
     if (msg.question.type !== TYPE.AXFR && msg.question.type !== TYPE.IXFR) return null;
     const zone = store.zones.get(msg.question.lname);
     if (!zone) return null;
-    if (msg.question.type === TYPE.IXFR && msg.authoritySoaSerial !== null) {
+    if (msg.question.type === TYPE.IXFR && msg.authoritySoaSerial !== null && opts.ixfr !== false) {
       const incremental = ixfrRecords(zone, msg.authoritySoaSerial);
       if (incremental) return transferMessages(msg, incremental, client.reserve ?? 0);
     }

@@ -23,6 +23,8 @@ export class Journal {
   private removed: WireRR[] = [];
   private added: WireRR[] = [];
   private records = 0;
+  /** set by reset(): the step being recorded is incomplete and is not kept */
+  private broken = false;
 
   constructor(private readonly maxRecords = 100_000) {}
 
@@ -48,9 +50,28 @@ export class Journal {
     }
   }
 
+  /** Records that left and came besides node contents (RRSIG and NSEC, from the zone's signer). */
+  note(removed: readonly WireRR[], added: readonly WireRR[]): void {
+    this.removed.push(...removed);
+    this.added.push(...added);
+  }
+
+  /** Forget every step: what secondaries hold can no longer be described, so they get the whole zone. */
+  reset(): void {
+    this.entries = [];
+    this.records = 0;
+    this.broken = true;
+  }
+
   /** A new serial is published: everything recorded since the last one becomes the step from → to. */
   commit(from: number, to: number): void {
     if (from === to) return;
+    if (this.broken) {
+      this.broken = false;
+      this.removed = [];
+      this.added = [];
+      return;
+    }
     const entry: JournalEntry = { from, to, removed: this.removed, added: this.added };
     this.entries.push(entry);
     this.records += entry.removed.length + entry.added.length;

@@ -1,7 +1,9 @@
 import { currentFeedStart, type FeedChange, type FeedStart, type RecordType } from '@ddns/db';
+import { ZoneSigner } from '../dnssec/signer';
+import { zoneKeys, type ZoneKeyRow } from '../dnssec/keys';
 import { Journal } from './journal';
 import { encodeRecord, type StoredRR } from './records';
-import { Zone, ZoneStore, type Gateway, type TunnelConfig, type ZoneRow } from './store';
+import { Zone, ZoneStore, type Gateway, type SigningConfig, type TunnelConfig, type ZoneRow } from './store';
 
 /**
  * Loading the store from Postgres and applying the change feed to it. Reads happen in REPEATABLE READ
@@ -38,7 +40,8 @@ interface DomainDbRow {
 }
 
 const ZONE_COLS =
-  'id, name, serial::text AS serial, primary_ns, hostmaster, refresh, retry, expire, minimum, ttl';
+  'id, name, serial::text AS serial, primary_ns, hostmaster, refresh, retry, expire, minimum, ttl, dnssec';
+const KEY_COLS = 'zone_id, algorithm, flags, public_key, private_key_enc, state';
 /** Only active zones are served: a pending or suspended one (ownership not proven) is as if absent: REFUSED. */
 const SERVED = "status = 'active'";
 const RECORD_COLS = 'zone_id, name, type, content, ttl';
@@ -49,6 +52,18 @@ export interface LoadStats {
   names: number;
   /** rows whose content failed validation (not served) */
   skipped: number;
+  /** zones signed (dnssec on, an active key that SECRETS_KEY decrypts) */
+  signed: number;
+  /** active keys SECRETS_KEY did not decrypt (their zones are served unsigned when no other key signs) */
+  keyErrors: number;
+}
+
+/** Signs a freshly filled zone when its switch is on and a key can sign; returns how many keys failed. */
+function sign(zone: Zone, row: ZoneRow, keyRows: readonly ZoneKeyRow[], store: ZoneStore): number {
+  if (!store.signing || row.dnssec === false || keyRows.length === 0) return 0;
+  const { keys, failed } = zoneKeys(zone.name, keyRows, store.signing.secretsKey);
+  if (keys) zone.attachSigner(new ZoneSigner(zone, keys, row.ttl, store.signing.clock));
+  return failed;
 }
 
 function toGateway(d: DomainDbRow): Gateway | null {
@@ -107,15 +122,23 @@ async function inSnapshot<T>(pool: Pool, fn: (c: Queryable) => Promise<T>): Prom
 export async function loadStore(
   pool: Pool,
   tunnel: TunnelConfig,
+  signing: SigningConfig | null = null,
 ): Promise<{ store: ZoneStore; seq: bigint; start: FeedStart; stats: LoadStats }> {
   return inSnapshot(pool, async (c) => {
     const start = await currentFeedStart(c);
     const seq = start.seq;
     const zones = await c.query<ZoneRow>(`SELECT ${ZONE_COLS} FROM zones WHERE ${SERVED}`);
     const domains = await c.query<DomainDbRow>(`SELECT ${DOMAIN_COLS} FROM domains WHERE mode IS NOT NULL`);
-    const store = new ZoneStore(tunnel);
+    const store = new ZoneStore(tunnel, signing);
     const byId = new Map<number, Zone>();
-    for (const row of zones.rows) byId.set(row.id, new Zone(row, tunnel));
+    const rowById = new Map<number, ZoneRow>();
+    for (const row of zones.rows) {
+      byId.set(row.id, new Zone(row, tunnel));
+      rowById.set(row.id, row);
+    }
+    const keyRows = signing
+      ? (await c.query<ZoneKeyRow>(`SELECT ${KEY_COLS} FROM zone_keys ORDER BY id`)).rows
+      : [];
     let skipped = 0;
     // records in pages (same snapshot): peak memory stays one page of rows, not the whole table
     for (let after = 0; ;) {
@@ -133,12 +156,19 @@ export async function loadStore(
       if (list) list.push(d);
       else byZoneDomains.set(d.zone_id, [d]);
     }
+    const keysByZone = new Map<number, ZoneKeyRow[]>();
+    for (const k of keyRows) keysByZone.set(k.zone_id, [...(keysByZone.get(k.zone_id) ?? []), k]);
+    let keyErrors = 0;
     for (const zone of byId.values()) {
       fill(zone, [], byZoneDomains.get(zone.id) ?? []);
+      keyErrors += sign(zone, rowById.get(zone.id)!, keysByZone.get(zone.id) ?? [], store);
       zone.journal = new Journal();
       store.add(zone);
     }
-    return { store, seq, start, stats: { zones: store.zones.size, names: store.size, skipped } };
+    let signed = 0;
+    for (const z of store.zones.values()) if (z.signer) signed++;
+    const stats = { zones: store.zones.size, names: store.size, skipped, signed, keyErrors };
+    return { store, seq, start, stats };
   });
 }
 
@@ -165,7 +195,8 @@ export async function applyChanges(
       t = { names: new Set(), reload: false, maxSeq: 0n };
       touched.set(ch.zoneId, t);
     }
-    if (ch.source === 'zones' && ch.op === 'INSERT') t.reload = true;
+    // a new zone, or its keys or signing switch changed: load it whole (a key change re-signs everything)
+    if ((ch.source === 'zones' && ch.op === 'INSERT') || ch.source === 'dnssec') t.reload = true;
     t.names.add(ch.name);
     if (ch.seq > t.maxSeq) t.maxSeq = ch.seq;
   }
@@ -244,8 +275,12 @@ async function loadZone(pool: Pool, id: number, store: ZoneStore): Promise<Zone 
       `SELECT ${DOMAIN_COLS} FROM domains WHERE zone_id = $1 AND mode IS NOT NULL`,
       [id],
     );
+    const keys = store.signing
+      ? await c.query<ZoneKeyRow>(`SELECT ${KEY_COLS} FROM zone_keys WHERE zone_id = $1 ORDER BY id`, [id])
+      : { rows: [] };
     const zone = new Zone(row, store.tunnel);
     fill(zone, records.rows, domains.rows);
+    sign(zone, row, keys.rows, store);
     zone.journal = new Journal();
     store.add(zone);
     return zone;

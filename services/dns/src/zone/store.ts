@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { TYPE } from '../wire/constants';
 import { encodeA, encodeAAAA, encodeSoa } from '../wire/rdata';
+import type { ZoneSigner } from '../dnssec/signer';
 import type { Journal } from './journal';
 import type { StoredRR } from './records';
 
@@ -31,6 +32,14 @@ export interface ZoneRow {
   expire: number;
   minimum: number;
   ttl: number;
+  /** zones.dnssec: signing switched on (the default) */
+  dnssec?: boolean;
+}
+
+/** How zones are signed: SECRETS_KEY decrypts their keys; the clock (seconds) is for tests. */
+export interface SigningConfig {
+  secretsKey: string;
+  clock?: () => number;
 }
 
 /**
@@ -65,6 +74,10 @@ export class Zone {
   readonly gateways = new Map<string, Gateway>();
   /** recent changes for IXFR; null while the zone is being filled (the initial load is not a change) */
   journal: Journal | null = null;
+  /** signatures and NSEC chain when the zone is signed (dnssec on and an active key), else null */
+  signer: ZoneSigner | null = null;
+  /** DNSKEY, CDS, CDNSKEY: kept in the apex node like the SOA */
+  private apexExtra: readonly StoredRR[] = [];
 
   constructor(
     row: ZoneRow,
@@ -78,7 +91,6 @@ export class Zone {
   setSoa(row: ZoneRow): void {
     const previous = this.serial;
     this.serial = Number(BigInt(row.serial) % 4294967296n);
-    this.journal?.commit(previous, this.serial);
     this.soa = {
       type: TYPE.SOA,
       ttl: row.ttl,
@@ -94,6 +106,16 @@ export class Zone {
     };
     this.negativeTtl = Math.min(row.ttl, row.minimum);
     this.rebuild(this.name);
+    if (previous === this.serial) return;
+    this.signer?.publish();
+    this.journal?.commit(previous, this.serial);
+  }
+
+  /** Signs the zone from now on: DNSKEY, CDS and CDNSKEY join the apex, answers and transfers carry RRSIGs. */
+  attachSigner(signer: ZoneSigner): void {
+    this.apexExtra = signer.apexRecords;
+    this.rebuild(this.name);
+    this.signer = signer;
   }
 
   /** The name exists in the DNS sense: it owns records, or something below it does, or it is the apex. */
@@ -109,7 +131,8 @@ export class Zone {
   rebuild(name: string): void {
     let list = this.rows.get(name) ?? [];
     // the SOA lives in the apex node like any RRset (so the apex always exists and AXFR finds it)
-    if (name === this.name && this.soa) list = [this.soa, ...list.filter((r) => r.type !== TYPE.SOA)];
+    if (name === this.name && this.soa)
+      list = [this.soa, ...list.filter((r) => r.type !== TYPE.SOA), ...this.apexExtra];
     const gw = this.gateways.size ? this.gatewayFor(name) : undefined;
     if (gw && !list.some((r) => r.type === TYPE.CNAME)) {
       const synth = gatewayAddresses(gw, this.tunnel);
@@ -118,20 +141,22 @@ export class Zone {
         list = list.filter((r) => !types.has(r.type)).concat(synth);
       }
     }
-    const had = this.nodes.has(name);
-    this.journal?.record(name, this.nodes.get(name) ?? [], list);
+    const before = this.nodes.get(name);
+    this.journal?.record(name, before ?? [], list);
     if (list.length === 0) {
-      if (had) {
+      if (before) {
         this.nodes.delete(name);
         this.cuts.delete(name);
         this.adjustAncestors(name, -1);
+        this.signer?.changed(name, before, undefined);
       }
       return;
     }
     this.nodes.set(name, list);
     if (name !== this.name && list.some((r) => r.type === TYPE.NS)) this.cuts.add(name);
     else this.cuts.delete(name);
-    if (!had) this.adjustAncestors(name, 1);
+    if (!before) this.adjustAncestors(name, 1);
+    this.signer?.changed(name, before, list);
   }
 
   private gatewayFor(name: string): Gateway | undefined {
@@ -177,7 +202,11 @@ export class ZoneStore {
   /** bumped on every change: packet caches compare it */
   version = 0;
 
-  constructor(readonly tunnel: TunnelConfig = {}) {}
+  constructor(
+    readonly tunnel: TunnelConfig = {},
+    /** null: zones are served unsigned (no SECRETS_KEY) */
+    readonly signing: SigningConfig | null = null,
+  ) {}
 
   /** The zone that contains `lname` (longest match), if any. */
   findZone(lname: string): Zone | undefined {
