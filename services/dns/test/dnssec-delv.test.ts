@@ -64,6 +64,23 @@ function delv(name: string, type: string): Promise<string> {
   ]);
 }
 
+/** The records of a transfer, one normalised line each, in order (`dig AXFR` / `dig IXFR=serial`). */
+async function transfer(type: string): Promise<string[]> {
+  const out = await run('dig', [
+    '@127.0.0.1',
+    '-p',
+    String(server.port),
+    'dyn.test',
+    type,
+    '+nocmd',
+    '+nostats',
+  ]);
+  return out
+    .split('\n')
+    .filter((l) => l.trim() && !l.startsWith(';'))
+    .map((l) => l.trim().split(/\s+/).join(' '));
+}
+
 describe('delv validates signed answers', () => {
   it.each([
     ['www.dyn.test', 'A', /www\.dyn\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.80/],
@@ -138,6 +155,55 @@ describe('delv validates signed answers', () => {
       ['dyn.test', 'SOA', /; fully validated/],
     ] as const)
       expect(await delv(name, type)).toMatch(re);
+  });
+
+  it('IXFR after an update: the previous transfer plus the deltas is exactly the new transfer', async () => {
+    const before = await transfer('AXFR');
+    const serial = Number(before.find((r) => r.split(/\s+/)[3] === 'SOA')!.split(/\s+/)[6]);
+    await tdb.db
+      .updateTable('records')
+      .set({ content: '192.0.2.82' })
+      .where('name', '=', 'www.dyn.test')
+      .where('content', '=', '192.0.2.81')
+      .execute();
+    await tdb.db.deleteFrom('records').where('name', '=', 'mail.dyn.test').execute();
+    await tdb.db
+      .insertInto('records')
+      .values({ zone_id: zone.id, name: 'zz.dyn.test', type: 'TXT', content: 'last in the chain', ttl: 60 })
+      .execute();
+    // every change applied and its serial published (the database's serial is the last one)
+    await eventually(async () => {
+      const soa = (await dig(server.port, 'dyn.test', 'SOA')).answer[0]?.data.split(' ')[2];
+      const db = await tdb.db
+        .selectFrom('zones')
+        .select('serial')
+        .where('id', '=', zone.id)
+        .executeTakeFirst();
+      return Number(soa) > serial && Number(soa) === Number(db?.serial);
+    }, 100);
+    const after = await transfer('AXFR');
+    const ixfr = await transfer(`IXFR=${serial}`);
+    // IXFR: current SOA, then per step: old SOA, deletions, new SOA, additions; the current SOA again
+    expect(ixfr.length).toBeGreaterThan(2);
+    expect(ixfr[1]!.split(/\s+/)[3]).toBe('SOA');
+    const zoneNow = new Set(before.filter((r) => r.split(/\s+/)[3] !== 'SOA'));
+    let adding = true;
+    for (const r of ixfr.slice(1, -1)) {
+      if (r.split(/\s+/)[3] === 'SOA') {
+        adding = !adding;
+        continue;
+      }
+      if (adding) {
+        expect(zoneNow.has(r)).toBe(false);
+        zoneNow.add(r);
+      } else {
+        expect(zoneNow.has(r)).toBe(true);
+        zoneNow.delete(r);
+      }
+    }
+    expect([...zoneNow].sort()).toEqual(after.filter((r) => r.split(/\s+/)[3] !== 'SOA').sort());
+    expect(ixfr.some((r) => /\sRRSIG\s+A\s/.test(r) && r.startsWith('www.dyn.test.'))).toBe(true);
+    expect(ixfr.some((r) => /\sNSEC\s/.test(r))).toBe(true);
   });
 
   it('dnssec-verify accepts the zone as AXFR carries it', async () => {
