@@ -222,6 +222,14 @@ export const fields = {
       message: 'must be a comma-separated list of IP addresses, optionally with :port ([v6]:port for IPv6)',
     }),
   GATEWAY_EXPIRY_DAYS: z.coerce.number().int().min(0).default(0),
+  /** who may create accounts through /v1/signup: closed (admins and the CLI only), invite, open */
+  SIGNUP_MODE: z
+    .enum(['closed', 'invite', 'open'], { message: 'must be closed, invite or open' })
+    .default('closed'),
+  /** open sign-up: leading zero bits of the proof of work (2^n SHA-256 hashes on average; 18 ≈ 1 s in a browser) */
+  SIGNUP_POW_DIFFICULTY: z.coerce.number().int().min(1).max(30).default(18),
+  /** /v1/events: live event streams one account may hold open at once (per API process) */
+  V1_EVENTS_MAX_PER_ACCOUNT: z.coerce.number().int().min(1).max(100).default(5),
   UPDATE_LOG_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 day').default(30),
   DNS_CHANGES_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 day').default(7),
   /** `ddns init`: the shared zone to create (gateways and updaters register under it) */

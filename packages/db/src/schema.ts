@@ -42,6 +42,16 @@ export interface AccountsTable {
    * stay in the DNS and stay reserved. Null = enabled.
    */
   disabled_at: NullableTimestamp;
+  /** when the address was verified (sign-up link; accounts made by an admin or the CLI: at creation) */
+  email_verified_at: NullableTimestamp;
+  /** a new address waiting for its verification link (account_tokens purpose `email_change`) */
+  pending_email: string | null;
+  /** TOTP secret (base32), encrypted with SECRETS_KEY; null = no second factor */
+  totp_secret_enc: string | null;
+  /** an enrolment waiting for its first code (encrypted like totp_secret_enc) */
+  totp_pending_enc: string | null;
+  /** the last accepted TOTP time step: a code works once */
+  totp_last_step: ColumnType<string | null, string | number | null | undefined, string | number | null>;
   created_at: DefaultTimestamp;
 }
 
@@ -337,6 +347,65 @@ export interface AcmeAccountsTable {
   created_at: DefaultTimestamp;
 }
 
+/** Browser sessions of /v1: the cookie holds a random session id, this table its SHA-256. */
+export interface SessionsTable {
+  id: Generated<number>;
+  account_id: number;
+  token_hash: string;
+  created_at: DefaultTimestamp;
+  /** idle expiry counts from here (touched at most once a minute) */
+  last_seen_at: DefaultTimestamp;
+  /** absolute expiry */
+  expires_at: Timestamp;
+  source_ip: string | null;
+  user_agent: string | null;
+}
+
+/** /v1 API keys (`Authorization: Bearer <key>`), scoped like deSEC's token policies. */
+export interface ApiKeysTable {
+  id: Generated<number>;
+  account_id: number;
+  name: string;
+  /** SHA-256 of the key */
+  key_hash: string;
+  /** the names the key may touch (and records inside them); null = every domain of the account */
+  domains: string[] | null;
+  /** false = read-only */
+  can_write: Generated<boolean>;
+  expires_at: NullableTimestamp;
+  created_at: DefaultTimestamp;
+  last_used_at: NullableTimestamp;
+}
+
+export type AccountTokenPurpose = 'signup' | 'email_change' | 'password_reset' | 'invite';
+
+/**
+ * Single-use, expiring secrets sent by e-mail (or, for an invite without an address, shown once to the admin).
+ * `secret_hash` is null until the mailer mints the secret as it renders the mail.
+ */
+export interface AccountTokensTable {
+  id: Generated<number>;
+  purpose: AccountTokenPurpose;
+  /** the account it acts on (null for an invite) */
+  account_id: number | null;
+  /** the address the link was sent to (the new address for `email_change`; an invite's only allowed address) */
+  email: string | null;
+  secret_hash: string | null;
+  expires_at: Timestamp;
+  used_at: NullableTimestamp;
+  /** the admin who made an invite */
+  created_by: number | null;
+  created_at: DefaultTimestamp;
+}
+
+export interface TotpRecoveryCodesTable {
+  id: Generated<number>;
+  account_id: number;
+  /** SHA-256 of the normalised code */
+  code_hash: string;
+  used_at: NullableTimestamp;
+}
+
 export interface Database {
   accounts: AccountsTable;
   zones: ZonesTable;
@@ -355,6 +424,10 @@ export interface Database {
   dkim_keys: DkimKeysTable;
   certificates: CertificatesTable;
   acme_accounts: AcmeAccountsTable;
+  sessions: SessionsTable;
+  api_keys: ApiKeysTable;
+  account_tokens: AccountTokensTable;
+  totp_recovery_codes: TotpRecoveryCodesTable;
 }
 
 export type Account = Selectable<AccountsTable>;
@@ -376,3 +449,6 @@ export type MailDomain = Selectable<MailDomainsTable>;
 export type Mailbox = Selectable<MailboxesTable>;
 export type DkimKey = Selectable<DkimKeysTable>;
 export type Certificate = Selectable<CertificatesTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type AccountToken = Selectable<AccountTokensTable>;

@@ -13,7 +13,11 @@ export type EmailTemplate =
   | 'gateway-expiry-warning'
   | 'healthcheck-down'
   | 'healthcheck-up'
-  | 'zone-suspended';
+  | 'zone-suspended'
+  | 'account-verify'
+  | 'account-email-change'
+  | 'password-reset'
+  | 'account-invite';
 
 /**
  * A secret the mailer mints when it renders the mail (so no outbox row or queue job ever holds it): the
@@ -21,7 +25,10 @@ export type EmailTemplate =
  * template `token` (reclamation) or `link` (verification).
  */
 export type MintedSecret =
-  { kind: 'reclamation'; domainId: number } | { kind: 'verification'; verificationId: number };
+  | { kind: 'reclamation'; domainId: number }
+  | { kind: 'verification'; verificationId: number }
+  /** an `account_tokens` row (sign-up, address change, password reset, invite): the template gets `link` */
+  | { kind: 'account-token'; tokenId: number };
 
 /** An e-mail job: the worker renders `template` with `vars` (plus a minted `secret`) and sends it to `to`. */
 export interface EmailJob {

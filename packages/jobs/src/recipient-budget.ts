@@ -22,10 +22,19 @@ export const RECIPIENT_LIMITS: Record<'verification' | 'any', RecipientWindow[]>
   ],
 };
 
+/** Mails to addresses that may not belong to whoever asked: the tight budget. */
+const VERIFICATION_TEMPLATES: readonly EmailTemplate[] = [
+  'verify-email',
+  'account-verify',
+  'account-email-change',
+  'password-reset',
+  'account-invite',
+];
+
 /** The budgets a mail of `template` counts against. */
 export function recipientWindows(template: EmailTemplate): { name: string; window: RecipientWindow }[] {
   const out = RECIPIENT_LIMITS.any.map((window) => ({ name: 'any', window }));
-  if (template === 'verify-email')
+  if (VERIFICATION_TEMPLATES.includes(template))
     out.unshift(...RECIPIENT_LIMITS.verification.map((window) => ({ name: 'verification', window })));
   return out;
 }

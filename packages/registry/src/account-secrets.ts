@@ -44,13 +44,15 @@ export async function rotateUpdateToken(
 }
 
 /**
- * Sets an account's login password (argon2id). The records-API tokens issued by earlier logins are revoked:
- * whoever knew the old password keeps nothing from it.
+ * Sets an account's login password (argon2id). The records-API tokens issued by earlier logins and the
+ * browser sessions (all but `keepSessionId`, the one that made the change) are revoked: whoever knew the old
+ * password keeps nothing from it.
  */
 export async function setAccountPassword(
   db: Db,
   email: string,
   password: string,
+  opts: { keepSessionId?: number } = {},
 ): Promise<{ id: number; email: string; revokedTokens: number }> {
   checkPassword(password);
   const hash = await hashPassword(password);
@@ -63,6 +65,11 @@ export async function setAccountPassword(
       .executeTakeFirst();
     if (!row) throw new OpError(`no account with e-mail ${email}`);
     const r = await trx.deleteFrom('api_tokens').where('account_id', '=', row.id).executeTakeFirst();
+    await trx
+      .deleteFrom('sessions')
+      .where('account_id', '=', row.id)
+      .$if(opts.keepSessionId !== undefined, (q) => q.where('id', '<>', opts.keepSessionId!))
+      .execute();
     return { ...row, revokedTokens: Number(r.numDeletedRows) };
   });
 }

@@ -17,7 +17,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export async function createAccount(
   db: Db,
-  input: { email: string; password?: string; admin?: boolean; class?: string },
+  input: {
+    email: string;
+    password?: string;
+    admin?: boolean;
+    class?: string;
+    /** false: the address still needs its verification link (self sign-up); default true */
+    verified?: boolean;
+  },
 ): Promise<CreatedAccount> {
   const email = input.email.trim();
   if (!EMAIL.test(email)) throw new OpError(`"${input.email}" is not an e-mail address`);
@@ -40,6 +47,7 @@ export async function createAccount(
       update_token_hash: hashToken(updateToken),
       class: cls,
       is_admin: input.admin ?? false,
+      email_verified_at: input.verified === false ? null : new Date(),
     })
     .returning(['id', 'email'])
     .executeTakeFirstOrThrow();

@@ -55,10 +55,14 @@ export const InviteCreateRequest = z.object({
 });
 export type InviteCreateRequest = z.input<typeof InviteCreateRequest>;
 
-/** `link` carries the invite secret: shown once (when mailed, also in the mail). */
+/**
+ * Without `email`: `link` (and `token`) carry the invite secret, shown once. With `email` the secret is made
+ * when the mail is sent and only the recipient ever sees it: `link` and `token` are null, `mailed` true.
+ */
 export const InviteCreated = z.object({
-  link: z.string(),
-  token: z.string(),
+  id: z.number().int(),
+  link: z.string().nullable(),
+  token: z.string().nullable(),
   expiresAt: Timestamp,
   mailed: z.boolean(),
 });

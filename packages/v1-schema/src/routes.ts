@@ -43,7 +43,7 @@ export interface RouteDef {
   contentType?: string;
 }
 
-const r = (d: RouteDef): RouteDef => d;
+const r = <const T extends RouteDef>(d: T): T => d;
 
 /** Every /v1 route: the API validates with these schemas, /openapi.json documents them, the UI calls them. */
 export const V1_ROUTES = [
@@ -550,11 +550,13 @@ export const V1_ROUTES = [
 
 export type V1RouteId = (typeof V1_ROUTES)[number]['id'];
 
-/** The route with this id. */
-export function v1Route(id: V1RouteId): RouteDef {
+export type V1RouteOf<I extends V1RouteId> = Extract<(typeof V1_ROUTES)[number], { id: I }>;
+
+/** The route with this id, with its schemas' types. */
+export function v1Route<I extends V1RouteId>(id: I): V1RouteOf<I> {
   const found = V1_ROUTES.find((x) => x.id === id);
   if (!found) throw new Error(`no /v1 route ${id}`);
-  return found;
+  return found as V1RouteOf<I>;
 }
 
 /** `/v1/domains/:name` → `/v1/domains/{name}` (OpenAPI form). */
@@ -572,3 +574,14 @@ export function pathFor(path: string, params: Record<string, string | number>): 
 }
 
 export { Empty };
+
+/**
+ * Where the links in account e-mails point (PUBLIC_URL + path + `?token=<secret>`): the dashboard serves these
+ * pages and posts the token to verifyEmail / confirmPasswordReset / signup (`invite`).
+ */
+export const EMAIL_LINK_PATHS = {
+  signup: '/verify-email',
+  email_change: '/verify-email',
+  password_reset: '/reset-password',
+  invite: '/signup',
+} as const;

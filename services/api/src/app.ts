@@ -13,6 +13,7 @@ import { opsRoutes } from './surfaces/ops/routes';
 import { recordsApiRoutes } from './surfaces/records-api/routes';
 import { registrationRoutes } from './surfaces/registration/routes';
 import { webRoutes } from './surfaces/web/routes';
+import { v1Routes } from './surfaces/v1/routes';
 import { parseTrustProxy } from './trust-proxy';
 
 /** Wires middleware and every HTTP surface. Each surface owns its routes, formats and errors. */
@@ -43,6 +44,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(recordsApiRoutes(deps));
   app.use('/mail', mailRoutes(deps));
   app.use(acmeRoutes(deps));
+  app.use(v1Routes(deps));
   app.use(openapiRoutes());
   // last: the dashboard answers only its own paths (surfaces/web/app-paths.ts)
   app.use(webRoutes(deps.web));

@@ -2,8 +2,12 @@ import { createHmac } from 'node:crypto';
 import type { Db } from '@ddns/db';
 import type { EmailJob } from '@ddns/jobs';
 import { hashToken } from '@ddns/secrets';
+import { EMAIL_LINK_PATHS } from '@ddns/v1-schema';
 
-/** Reclamation tokens and verification links are valid this long from the moment their mail is rendered. */
+/**
+ * Reclamation tokens and verification links are valid this long from the moment their mail is rendered
+ * (account links: the expiry the API set when it asked for the mail).
+ */
 export const MINTED_SECRET_TTL_MS = 24 * 3600 * 1000;
 
 /**
@@ -50,6 +54,20 @@ export async function mintEmailSecret(
       .where((eb) => eb(eb.fn('lower', ['email']), '=', job.to.trim().toLowerCase()))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) === 1 ? { token } : null;
+  }
+  if (job.secret.kind === 'account-token') {
+    // the row keeps the expiry the API gave it (a reset link works one hour, a sign-up link a day)
+    const row = await db
+      .updateTable('account_tokens')
+      .set({ secret_hash: hashToken(token) })
+      .where('id', '=', job.secret.tokenId)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', s.now ?? new Date())
+      .returning('purpose')
+      .executeTakeFirst();
+    if (!row) return null;
+    const path = EMAIL_LINK_PATHS[row.purpose];
+    return { link: `${s.publicUrl.replace(/\/+$/, '')}${path}?token=${encodeURIComponent(token)}` };
   }
   const r = await db
     .updateTable('email_verifications')

@@ -12,6 +12,35 @@ const esc = (s: string) =>
 type Template = (v: Record<string, string>) => { subject: string; lines: string[]; link?: string };
 
 const TEMPLATES: Record<EmailTemplate, Template> = {
+  'account-verify': (v) => ({
+    subject: 'Confirm your e-mail address',
+    lines: [
+      `Someone (hopefully you) signed up with ${v.email ?? 'this address'}. Open the link below to confirm the address; you can log in afterwards.`,
+      'The link is valid for 24 hours and works once. If this was not you, ignore this message: nothing happens.',
+    ],
+    link: v.link,
+  }),
+  'account-email-change': (v) => ({
+    subject: 'Confirm your new e-mail address',
+    lines: [
+      `Open the link below to make ${v.email ?? 'this address'} the address of your account.`,
+      'The link is valid for 24 hours and works once. If you did not ask for this, ignore this message.',
+    ],
+    link: v.link,
+  }),
+  'password-reset': (v) => ({
+    subject: 'Reset your password',
+    lines: [
+      `Someone asked to reset the password of the account ${v.email ?? ''}. Open the link below to choose a new one.`,
+      'The link is valid for one hour and works once; it also logs out every session. If this was not you, ignore this message.',
+    ],
+    link: v.link,
+  }),
+  'account-invite': (v) => ({
+    subject: 'You are invited to create an account',
+    lines: ['You are invited to create a dynamic DNS account. Open the link below to choose a password.'],
+    link: v.link,
+  }),
   'reclamation-token': (v) => ({
     subject: `Reclaim ${v.name ?? 'your domain'}`,
     lines: [

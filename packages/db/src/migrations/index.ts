@@ -6,6 +6,7 @@ import * as m0004 from './0004_zone_ownership';
 import * as m0005 from './0005_account_disabled';
 import * as m0006 from './0006_abuse_limits';
 import * as m0007 from './0007_dnssec';
+import * as m0008 from './0008_v1_accounts';
 
 /** Static list, so migrations work the same from source, from a bundle and inside jest. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005_account_disabled': m0005,
   '0006_abuse_limits': m0006,
   '0007_dnssec': m0007,
+  '0008_v1_accounts': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {
