@@ -189,3 +189,11 @@ export async function zoneKeysOf(
     }),
   };
 }
+
+/**
+ * The DS lines the parent should hold now: the active keys' and, during a rollover, the pre-published key's
+ * (retired keys' DS can go). Empty while signing is off: a DS for an unsigned zone breaks it for validators.
+ */
+export function dsToPublish(k: ZoneKeys): string[] {
+  return k.dnssec ? k.keys.filter((x) => x.state !== 'retired').map((x) => x.ds) : [];
+}

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { addDomain, addZone, type CreatedAccount } from '@ddns/registry';
+import { addDomain, addZone, ensureZoneKeys, type CreatedAccount } from '@ddns/registry';
 import { sharedZone } from '@ddns/testkit';
 import { apiAccount, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
@@ -108,6 +108,31 @@ describe('add_domain', () => {
     });
     expect(res.body.subdomains['alpha.dyn.test']).toMatchObject({ deactivated: 0 });
     expect(res.body.subdomains['alpha.dyn.test'].ownership).toBeUndefined();
+  });
+
+  test('get_domains shows a hosted domain its DNSKEY and the registrar-ready DS to publish', async () => {
+    await resetLimits(h);
+    const empty = await request(h.app).get('/api?get_domains').set('Authorization', `Bearer ${a.apiKey}`);
+    // no key yet (the mailer's DNSSEC sweep makes it): nothing to publish
+    expect(empty.body.subdomains['example.org'].dnssec).toEqual({ enabled: 1, ds: [], keys: [] });
+    await ensureZoneKeys(h.t.db, { secretsKey: 'test-secrets-key-0123456789-abcdefghijklm' });
+    await resetLimits(h);
+    const res = await request(h.app).get('/api?get_domains').set('Authorization', `Bearer ${a.apiKey}`);
+    const dnssec = res.body.subdomains['example.org'].dnssec as {
+      enabled: number;
+      ds: string[];
+      keys: { key_tag: number; state: string; ds: string; dnskey: string; digest: string }[];
+    };
+    expect(dnssec.enabled).toBe(1);
+    expect(dnssec.keys).toEqual([
+      expect.objectContaining({ algorithm: 13, flags: 257, state: 'active', digest_type: 2 }),
+    ]);
+    const k = dnssec.keys[0]!;
+    expect(k.ds).toBe(`example.org. IN DS ${k.key_tag} 13 2 ${k.digest}`);
+    expect(k.dnskey).toMatch(/^example\.org\. \d+ IN DNSKEY 257 3 13 \S+$/);
+    expect(dnssec.ds).toEqual([k.ds]);
+    // a domain under a shared zone has no keys of its own
+    expect(res.body.subdomains['alpha.dyn.test'].dnssec).toBeUndefined();
   });
 
   test("a name inside another account's hosted zone is 403", async () => {

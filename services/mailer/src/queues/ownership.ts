@@ -1,5 +1,6 @@
 import {
   dnsAsker,
+  ensureZoneKeys,
   parseServerAddress,
   recheckZone,
   sweepOwnership,
@@ -45,6 +46,8 @@ export function ownershipQueue(ctx: QueueContext): QueueDefinition {
       }
       const data = job.data as { zoneId?: unknown };
       if (job.name === 'ownership-check' && typeof data.zoneId === 'number') {
+        // a new claim's zone gets its DNSSEC key now, not at the next DNSSEC sweep
+        await ensureZoneKeys(ctx.db, { secretsKey: ctx.config.SECRETS_KEY });
         const r = await recheckZone(ctx.db, data.zoneId, walk);
         if (r && r.before !== r.after) ctx.logger.info(r, 'domain ownership changed');
         return r;

@@ -3,7 +3,7 @@
  * it gets back. Pure: no I/O.
  */
 import type { Account, DnsRecord, Domain, HealthCheck, UpdateLogEntry, Zone } from '@ddns/db';
-import type { OwnershipInfo } from '@ddns/registry';
+import { dsToPublish, type OwnershipInfo, type ZoneKeys } from '@ddns/registry';
 
 export const ACTIONS = [
   'get_account_info',
@@ -149,6 +149,7 @@ export function formatDomains(
   records: readonly DnsRecord[],
   updates: ReadonlyMap<number, number>,
   ownership: ReadonlyMap<number, Json> = new Map(),
+  dnssec: ReadonlyMap<number, Json> = new Map(),
 ): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const d of domains) {
@@ -164,6 +165,7 @@ export function formatDomains(
       deactivated: served ? 0 : 1,
       records: mine.map((r) => formatRecord(r, d.name)),
       ...(own ? { ownership: own } : {}),
+      ...(dnssec.has(d.id) ? { dnssec: dnssec.get(d.id)! } : {}),
     };
   }
   return out;
@@ -184,6 +186,28 @@ export function formatOwnership(
     ...(check
       ? { last_check: formatTime(check.checked_at), last_check_result: check.check_result ?? '' }
       : {}),
+  };
+}
+
+/**
+ * A hosted domain's DNSSEC: `enabled` (0/1), `ds`: the registrar-ready DS lines to publish at the parent now,
+ * `keys`: every key with its DNSKEY and DS (`state`: active signs, published is pre-published for a rollover,
+ * retired is on its way out).
+ */
+export function formatDnssec(k: ZoneKeys): Record<string, Json> {
+  return {
+    enabled: k.dnssec ? 1 : 0,
+    ds: dsToPublish(k),
+    keys: k.keys.map((x) => ({
+      key_tag: x.keyTag,
+      algorithm: x.algorithm,
+      flags: x.flags,
+      state: x.state,
+      digest_type: x.dsFields.digestType,
+      digest: x.dsFields.digest,
+      ds: x.ds,
+      dnskey: x.dnskey,
+    })),
   };
 }
 

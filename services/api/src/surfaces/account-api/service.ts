@@ -1,5 +1,5 @@
 import type { Account, Db, Domain } from '@ddns/db';
-import { capsFor, ourNameServers, ownershipInfo } from '@ddns/registry';
+import { capsFor, ourNameServers, ownershipInfo, zoneKeysOf } from '@ddns/registry';
 import { quotaFor } from '../../limits';
 import { deleteDomain, registerDomain } from '../../model/domains';
 import { invalid, ModelError } from '../../model/errors';
@@ -23,6 +23,7 @@ import { checkRecordInput, ownerName } from '../../model/validate';
 import {
   formatAccountInfo,
   formatDomains,
+  formatDnssec,
   formatOwnership,
   formatHealthChecks,
   formatLogs,
@@ -185,10 +186,11 @@ export async function runCall(db: Db, input: CallInput): Promise<Reply> {
         : [[], []];
       const updates = new Map(counts.map((c) => [c.domain_id ?? 0, Number(c.n)]));
       const ownership = await hostedOwnership(db, domains);
+      const dnssec = await hostedDnssec(db, domains);
       return {
         status: 200,
         message: 'get_domains',
-        payload: { subdomains: formatDomains(domains, records, updates, ownership) },
+        payload: { subdomains: formatDomains(domains, records, updates, ownership, dnssec) },
         alias: 'add_domain',
       };
     }
@@ -285,6 +287,24 @@ async function hostedOwnership(db: Db, domains: readonly Domain[]): Promise<Map<
   for (const d of domains) {
     const z = zones.find((x) => x.id === d.zone_id && x.name === d.name);
     if (z) out.set(d.id, formatOwnership(ownershipInfo(z, ours), z));
+  }
+  return out;
+}
+
+/** The DNSSEC keys (DNSKEY, DS to publish) of the caller's hosted domains, by domain id. */
+async function hostedDnssec(db: Db, domains: readonly Domain[]): Promise<Map<number, Json>> {
+  const out = new Map<number, Json>();
+  const zoneIds = [...new Set(domains.map((d) => d.zone_id))];
+  if (!zoneIds.length) return out;
+  const zones = await db
+    .selectFrom('zones')
+    .select(['id', 'name', 'dnssec', 'ttl'])
+    .where('id', 'in', zoneIds)
+    .where('kind', '=', 'hosted')
+    .execute();
+  for (const d of domains) {
+    const z = zones.find((x) => x.id === d.zone_id && x.name === d.name);
+    if (z) out.set(d.id, formatDnssec(await zoneKeysOf(db, z)));
   }
   return out;
 }
