@@ -1,7 +1,7 @@
 import {
   extendZodWithOpenApi,
   OpenAPIRegistry,
-  OpenApiGeneratorV3,
+  OpenApiGeneratorV31,
   type RouteConfig,
 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
@@ -11,7 +11,7 @@ import { openApiPath, V1_ROUTES, type RouteDef } from './routes';
 extendZodWithOpenApi(z);
 
 export type { RouteConfig };
-export type OpenApiDocument = ReturnType<OpenApiGeneratorV3['generateDocument']>;
+export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 const errorResponse = (description: string) => ({
   description,
@@ -57,7 +57,7 @@ function v1RouteConfig(def: RouteDef): RouteConfig {
 }
 
 /**
- * The OpenAPI 3.0 document: every /v1 route from V1_ROUTES, plus `extra` routes (the API's other surfaces
+ * The OpenAPI 3.1 document: every /v1 route from V1_ROUTES, plus `extra` routes (the API's other surfaces
  * declare their wire formats with zod in their own folders and pass them here). Nothing is written by hand.
  */
 export function buildOpenApiDocument(opts: {
@@ -80,8 +80,8 @@ export function buildOpenApiDocument(opts: {
   });
   for (const def of V1_ROUTES) registry.registerPath(v1RouteConfig(def));
   for (const route of opts.extra ?? []) registry.registerPath(route);
-  return new OpenApiGeneratorV3(registry.definitions).generateDocument({
-    openapi: '3.0.3',
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
     info: {
       title: 'ddns',
       version: opts.version ?? '0.1.0',
