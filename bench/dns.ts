@@ -5,8 +5,14 @@
  * peers (NSD with RRL off; PowerDNS with the bind backend) loaded from the same data, then runs dnsperf
  * against each for the same duration: max throughput (qps, average latency), then a fixed rate with
  * per-query latencies for p99. Prints a table and the ddns/peer ratios.
+ *
+ * The zone is signed (one ECDSA P-256 key, as every zone by default): ddns is measured twice, plain queries
+ * and queries with the DO bit (dnsperf -D: RRSIGs in every answer), and the signed/unsigned ratio printed.
+ * `--axfr` also times one AXFR of the whole signed zone (every signature made then, if not yet) and the RSS after.
  */
 import { execFile } from 'node:child_process';
+import { createDb } from '../packages/db/src/index';
+import { ensureZoneKeys } from '../packages/registry/src/index';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -29,7 +35,9 @@ const DURATION = Number(arg('duration', '5'));
 const WORKERS = Number(arg('workers', '2'));
 const RATE = Number(arg('rate', '20000'));
 const PEERS = arg('peers', 'nsd,pdns,echo').split(',').filter(Boolean);
+const AXFR = process.argv.includes('--axfr');
 const ZONE = 'bench.test';
+const SECRETS_KEY = process.env.SECRETS_KEY ?? 'bench-secrets-key-0123456789-abcdefghijklm';
 
 interface Row {
   server: string;
@@ -50,8 +58,14 @@ function dnsperf(args: string[]): Promise<string> {
   });
 }
 
-async function measure(server: string, port: number, queries: string, note: string): Promise<Row> {
-  const common = ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(DURATION)];
+async function measure(
+  server: string,
+  port: number,
+  queries: string,
+  note: string,
+  extra: string[] = [],
+): Promise<Row> {
+  const common = ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(DURATION), ...extra];
   const max = await dnsperf([...common, '-c', '8', '-T', '2', '-q', '500']);
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(max)?.[1] ?? NaN);
   const avg = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(max)?.[1] ?? NaN) * 1000;
@@ -74,6 +88,21 @@ async function measure(server: string, port: number, queries: string, note: stri
     p50Ms: percentile(lat, 50),
     note,
   };
+}
+
+/** One AXFR with dig; the number of records it carried. */
+function axfrCount(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'dig',
+      ['@127.0.0.1', '-p', String(port), ZONE, 'AXFR', '+nocmd', '+nostats', '+time=600'],
+      { maxBuffer: (1 << 31) >>> 0 },
+      (err, stdout) =>
+        err && !stdout
+          ? reject(err)
+          : resolve(stdout.split('\n').filter((l) => l && !l.startsWith(';')).length),
+    );
+  });
 }
 
 function rssKb(pid: number): number {
@@ -103,6 +132,9 @@ async function main(): Promise<void> {
     let t = Date.now();
     await fillZone(db.url, ZONE, N);
     process.stdout.write(`zone ${ZONE}: ${N} names inserted in ${Date.now() - t} ms\n`);
+    const kdb = createDb(db.url, { max: 1 });
+    await ensureZoneKeys(kdb, { secretsKey: SECRETS_KEY });
+    await kdb.destroy();
     const queries = join(dir, 'queries.txt');
     const sample = Math.min(N, 100_000);
     const lines: string[] = [];
@@ -125,7 +157,8 @@ async function main(): Promise<void> {
         DNS_METRICS_PORT: String(await freePort()),
         DNS_RRL: 'false',
         DNS_WORKERS: String(WORKERS),
-        SECRETS_KEY: process.env.SECRETS_KEY ?? 'bench-secrets-key-0123456789-abcdefghijklm',
+        SECRETS_KEY,
+        DNS_SECONDARIES: '127.0.0.1',
         LOG_LEVEL: 'info',
       },
     );
@@ -145,7 +178,16 @@ async function main(): Promise<void> {
       `ddns: ${WORKERS} worker(s) ready in ${loadMs} ms (process start + load; load alone ${loaded?.ms ?? '?'} ms for ` +
         `${loaded?.names ?? '?'} names), RSS ${(rss / 1024).toFixed(0)} MiB total\n`,
     );
-    rows.push(await measure('ddns', port, queries, `${WORKERS} workers`));
+    rows.push(await measure('ddns', port, queries, `${WORKERS} workers, zone signed, no DO bit`));
+    rows.push(await measure('ddns+DO', port, queries, `the same with DO (RRSIGs, signed lazily)`, ['-D']));
+    if (AXFR) {
+      t = Date.now();
+      const records = await axfrCount(port);
+      process.stdout.write(
+        `ddns: AXFR of the signed zone, ${records} records in ${Date.now() - t} ms; ` +
+          `RSS after ${(rssKb(ddns.child.pid!) / 1024).toFixed(0)} MiB\n`,
+      );
+    }
     await ddns.stop();
 
     if (PEERS.includes('nsd')) {
@@ -222,8 +264,13 @@ async function main(): Promise<void> {
     );
   }
   const ours = rows.find((r) => r.server === 'ddns');
+  const signed = rows.find((r) => r.server === 'ddns+DO');
+  if (ours && signed)
+    process.stdout.write(
+      `ddns signed/unsigned: qps ${f(signed.qps / ours.qps, 2)}x, p99 ${f(signed.p99Ms / ours.p99Ms, 2)}x\n`,
+    );
   for (const r of rows) {
-    if (r === ours || !ours) continue;
+    if (r === ours || r === signed || !ours) continue;
     process.stdout.write(
       `ddns/${r.server}: qps ${f(ours.qps / r.qps, 2)}x, p99 ${f(ours.p99Ms / r.p99Ms, 2)}x\n`,
     );

@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     secretsKey: config.SECRETS_KEY,
     // every worker signs on its own (ECDSA signatures differ): IXFR deltas only when one process serves
     ixfr: config.DNS_WORKERS === 1,
+    // the first worker bumps the serial of zones with signatures due for refresh (every worker re-signs then)
+    signatureRefreshMs: first ? undefined : null,
     rrl: config.DNS_RRL ? { rate: config.DNS_RRL_RATE, slip: 2 } : null,
     udpMaxPayload: config.DNS_UDP_MAX_PAYLOAD,
     tcpMaxConnections: config.DNS_TCP_MAX_CLIENTS,

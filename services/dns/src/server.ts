@@ -35,6 +35,12 @@ export interface DnsServerOptions {
   signingClock?: () => number;
   /** answer IXFR from the journal (default true); false = always the whole zone */
   ixfr?: boolean;
+  /**
+   * how often to look for signatures due for refresh (ms, default 15 min); a zone with some gets its serial
+   * bumped (a change of its apex in the feed), and that publish re-signs them for answers and secondaries.
+   * null = never (the service's other workers: the first one bumps for all).
+   */
+  signatureRefreshMs?: number | null;
   /** response rate limiting; null = off. Default: 50 responses/s per prefix. */
   rrl?: RrlOptions | null;
   cache?: boolean;
@@ -175,12 +181,29 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     xfr: secondaries.length ? axfrHandler(secondaries, { ixfr: opts.ixfr ?? true }) : null,
   });
   const rrlPrune = rrl ? setInterval(() => rrl.prune(), 30_000).unref() : null;
+  const refreshMs = opts.signatureRefreshMs === undefined ? 15 * 60_000 : opts.signatureRefreshMs;
+  const refreshTimer =
+    signing && refreshMs !== null ? setInterval(() => void bumpDueZones(), refreshMs).unref() : null;
+  const bumpDueZones = async () => {
+    const now = (signing?.clock ?? (() => Date.now() / 1000))();
+    for (const z of store.zones.values()) {
+      const due = z.signer?.nextRefresh();
+      if (due === undefined || due === null || due > now) continue;
+      // an apex "change" (its records re-read, unchanged): the next serial is published, re-signing what is due
+      await pool
+        .query(`SELECT ddns_log_change($1, $2, 'records', 'UPDATE')`, [z.id, z.name])
+        .catch((err: unknown) =>
+          log.warn({ err: String(err), zone: z.name }, 'signature refresh bump failed'),
+        );
+    }
+  };
 
   await feed.start();
   const hosts = opts.hosts?.length ? opts.hosts : ['0.0.0.0', '::'];
   const release = async () => {
     stopped = true;
     if (rrlPrune) clearInterval(rrlPrune);
+    if (refreshTimer) clearInterval(refreshTimer);
     notifier?.stop();
     await feed.stop();
     await pool.end();

@@ -294,15 +294,31 @@ export class ZoneSigner {
     this.dropSig(sigKey(TYPE_NSEC, name));
   }
 
+  /**
+   * When the earliest signature refresh falls (seconds; null when nothing is signed): a publish at or after it
+   * re-signs something. The server bumps the zone's serial then, so the refresh also reaches secondaries.
+   */
+  nextRefresh(): number | null {
+    let min: number | null = null;
+    for (const hour of this.due.keys()) if (min === null || hour < min) min = hour;
+    return min === null ? null : min * HOUR;
+  }
+
   /** Re-signs the signatures whose refresh time has come (spread by the expiration jitter). */
   private refreshDue(added: WireRR[]): void {
-    const hourNow = Math.floor(this.clock() / HOUR);
+    const now = this.clock();
+    const hourNow = Math.floor(now / HOUR);
     for (const [hour, keys] of this.due) {
       if (hour > hourNow) continue;
       this.due.delete(hour);
+      const later: string[] = [];
       for (const key of keys) {
         const e = this.sigs.get(key);
-        if (!e || e.refreshAt > this.clock()) continue;
+        if (e && e.refreshAt > now) {
+          if (Math.floor(e.refreshAt / HOUR) === hour) later.push(key); // later this hour: keep it queued
+          continue;
+        }
+        if (!e) continue;
         const name = key.slice(key.indexOf('|') + 1);
         const type = Number(key.slice(0, key.indexOf('|')));
         const records =
@@ -317,6 +333,7 @@ export class ZoneSigner {
         fresh.published = true;
         added.push(...this.sigRecords(name, fresh));
       }
+      if (later.length) this.due.set(hour, [...(this.due.get(hour) ?? []), ...later]);
     }
   }
 
