@@ -232,6 +232,11 @@ export const fields = {
   V1_EVENTS_MAX_PER_ACCOUNT: z.coerce.number().int().min(1).max(100).default(5),
   UPDATE_LOG_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 day').default(30),
   DNS_CHANGES_RETENTION_DAYS: z.coerce.number().int().min(1, 'must be at least 1 day').default(7),
+  /**
+   * DNSSEC key rollover: time for a change to reach every secondary and the parent's servers (s), added to
+   * every TTL the rollover waits for (mailer sweep, `ddns zone rollover`)
+   */
+  DNSSEC_PROPAGATION_DELAY_SECONDS: z.coerce.number().int().min(0).max(604800).default(3600),
   /** `ddns init`: the shared zone to create (gateways and updaters register under it) */
   DDNS_ZONE: optionalString.refine((v) => v === undefined || DOMAIN.test(v), {
     message: 'must be a domain name (e.g. dyn.example.net)',

@@ -53,6 +53,10 @@ function stepText(s: RolloverStep): string {
   ].join('\n');
 }
 
+const timing = (ctx: CommandContext) => ({
+  propagationDelaySeconds: parseConfig(pick('DNSSEC_PROPAGATION_DELAY_SECONDS'), ctx.env)
+    .DNSSEC_PROPAGATION_DELAY_SECONDS,
+});
 const secretsKey = (ctx: CommandContext) => parseConfig(pick('SECRETS_KEY'), ctx.env).SECRETS_KEY;
 
 export async function runZoneDnssec(
@@ -88,15 +92,16 @@ export async function runZoneDnssec(
     step = await startRollover(ctx.db(), {
       zone: name,
       secretsKey: secretsKey(ctx),
+      timing: timing(ctx),
       algorithm: o.algorithm === undefined ? undefined : parseDnssecAlgorithm(o.algorithm),
     });
   } else {
-    const servers = o.now
-      ? []
-      : parseConfig(pick('DELEGATION_CHECK_SERVERS'), ctx.env).DELEGATION_CHECK_SERVERS;
+    const config = parseConfig(pick('DELEGATION_CHECK_SERVERS'), ctx.env);
+    const servers = o.now ? [] : config.DELEGATION_CHECK_SERVERS;
     step = await advanceRollover(ctx.db(), {
       zone: name,
       force: o.now,
+      timing: timing(ctx),
       parentDs: parentDsLookup({
         start: servers.map(parseServerAddress).filter((s): s is ServerAddress => s !== null),
         ask: dnsAsker(),

@@ -39,7 +39,11 @@ export function ownershipQueue(ctx: QueueContext): QueueDefinition {
     ],
     processor: async (job) => {
       if (job.name === DNSSEC_SWEEP) {
-        const r = await runDnssecSweep(ctx.db, { secretsKey: ctx.config.SECRETS_KEY, walk });
+        const r = await runDnssecSweep(ctx.db, {
+          secretsKey: ctx.config.SECRETS_KEY,
+          walk,
+          timing: { propagationDelaySeconds: ctx.config.DNSSEC_PROPAGATION_DELAY_SECONDS },
+        });
         for (const z of r.keyed) ctx.logger.info({ zone: z }, 'DNSSEC key made');
         for (const s of r.steps) ctx.logger.info(s, 'DNSSEC key rollover step');
         return r;
