@@ -86,7 +86,11 @@ describe('TSIG (RFC 8945) verification', () => {
 describe('TSIG configuration', () => {
   const secret = randomBytes(32).toString('base64');
   const parse = (env: Record<string, string>) =>
-    parseConfig(dnsConfigSchema, { DATABASE_URL: 'postgres://x@localhost/db', ...env });
+    parseConfig(dnsConfigSchema, {
+      DATABASE_URL: 'postgres://x@localhost/db',
+      SECRETS_KEY: randomBytes(32).toString('hex'),
+      ...env,
+    });
 
   it('secondaries may name a key DNS_TSIG_KEYS defines', () => {
     const c = parse({

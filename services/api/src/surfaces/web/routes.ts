@@ -47,8 +47,9 @@ export function webRoutes(opts: WebOptions = {}): Router {
     }
     res.set(DASHBOARD_HEADERS);
     if (!bundle) {
+      // a checkout where nobody ran `pnpm build`: not an outage (no 5xx), just no page here yet
       res
-        .status(503)
+        .status(404)
         .type('text/plain')
         .send(
           'The dashboard is not built: run `pnpm build` (or use the Vite dev server under `pnpm dev`).\n',
