@@ -1,4 +1,4 @@
-import type { CreatedAccount } from '@ddns/registry';
+import { ensureZoneKeys, type CreatedAccount } from '@ddns/registry';
 import { sharedZone } from '@ddns/testkit';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -266,9 +266,16 @@ describe('activity', () => {
     expect((await request(h.app).get('/v1/mail-domains').set('Cookie', b.cookie)).body).toEqual({
       mailDomains: [],
     });
+    await ensureZoneKeys(h.t.db, { secretsKey: h.deps.config.SECRETS_KEY });
     const ds = await request(h.app).get('/v1/domains/log.dyn.test/dnssec').set('Cookie', b.cookie);
     expect(ds.status).toBe(200);
-    expect(ds.body).toMatchObject({ zone: 'dyn.test' });
+    expect(ds.body).toMatchObject({ zone: 'dyn.test', signed: true });
+    expect(ds.body.ds[0]).toMatchObject({
+      algorithm: 13,
+      digestType: 2,
+      record: expect.stringMatching(/^dyn\.test\. IN DS \d+ 13 2 [0-9A-F]{64}$/),
+    });
+    expect(ds.body.dnskey[0].record).toMatch(/IN DNSKEY 257 3 13 /);
     expect(
       (await request(h.app).get('/v1/domains/log.dyn.test/dnssec').set('Cookie', other.cookie)).status,
     ).toBe(404);

@@ -1,4 +1,4 @@
-import { dnskeyRdata, dsDigest, dsPresentation, keyTag } from '@ddns/dnssec';
+import { dsToPublish, zoneKeysOf } from '@ddns/registry';
 import { normalizeName } from '@ddns/records';
 import { domainByToken } from '../../auth';
 import { v1Route, type HealthCheck } from '@ddns/v1-schema';
@@ -204,48 +204,28 @@ export function activityRoutes(deps: ApiDeps): Router {
 
   mount(r, deps, v1Route('getDnssec'), async ({ params, principal }) => {
     const name = normalizeName(params.name);
-    const d = await deps.db
+    const zone = await deps.db
       .selectFrom('domains')
       .innerJoin('zones', 'zones.id', 'domains.zone_id')
-      .select(['zones.id as zone_id', 'zones.name as zone', 'zones.dnssec'])
+      .select(['zones.id', 'zones.name', 'zones.dnssec', 'zones.ttl'])
       .where('domains.name', '=', name)
       .where('domains.account_id', '=', principal.account.id)
       .executeTakeFirst();
-    if (!d) throw new V1Error('not_found', `no domain ${name} in your account`);
-    const keys = d.dnssec
-      ? await deps.db
-          .selectFrom('zone_keys')
-          .select(['flags', 'algorithm', 'public_key', 'state'])
-          .where('zone_id', '=', d.zone_id)
-          .orderBy('id')
-          .execute()
-      : [];
-    const signed = keys.some((k) => k.state === 'active');
+    if (!zone) throw new V1Error('not_found', `no domain ${name} in your account`);
+    const k = await zoneKeysOf(deps.db, zone);
+    const publish = new Set(dsToPublish(k));
     return {
-      zone: d.zone,
-      signed,
-      dnskey: keys.map((k) => {
-        const b64 = k.public_key.toString('base64');
-        return {
-          flags: k.flags,
-          algorithm: k.algorithm,
-          publicKey: b64,
-          record: `${d.zone}. IN DNSKEY ${k.flags} 3 ${k.algorithm} ${b64}`,
-        };
-      }),
-      ds: keys
-        .filter((k) => k.state !== 'retired')
-        .map((k) => {
-          const rdata = dnskeyRdata(k.flags, k.algorithm, k.public_key);
-          const key = { flags: k.flags, algorithm: k.algorithm, publicKey: k.public_key };
-          return {
-            keyTag: keyTag(rdata),
-            algorithm: k.algorithm,
-            digestType: 2,
-            digest: dsDigest(d.zone, rdata).toString('hex').toUpperCase(),
-            record: dsPresentation(d.zone, key),
-          };
-        }),
+      zone: k.zone,
+      signed: k.dnssec && k.keys.some((x) => x.state === 'active'),
+      dnskey: k.dnssec
+        ? k.keys.map((x) => ({
+            flags: x.flags,
+            algorithm: x.algorithm,
+            publicKey: x.publicKey,
+            record: x.dnskey,
+          }))
+        : [],
+      ds: k.keys.filter((x) => publish.has(x.ds)).map((x) => ({ ...x.dsFields, record: x.ds })),
     };
   });
   return r;
