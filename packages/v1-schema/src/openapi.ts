@@ -11,6 +11,7 @@ import { openApiPath, V1_ROUTES, type RouteDef } from './routes';
 extendZodWithOpenApi(z);
 
 export type { RouteConfig };
+export { OpenAPIRegistry };
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
 
 const errorResponse = (description: string) => ({
@@ -62,11 +63,15 @@ function v1RouteConfig(def: RouteDef): RouteConfig {
  */
 export function buildOpenApiDocument(opts: {
   extra?: readonly RouteConfig[];
+  /** registers more paths and components (zod) on the same registry: the API's older surfaces */
+  extend?: (registry: OpenAPIRegistry) => void;
+  title?: string;
+  description?: string;
   servers?: { url: string }[];
   version?: string;
 }): OpenApiDocument {
   const registry = new OpenAPIRegistry();
-  registry.register('Error', ErrorBody);
+  registry.register('V1Error', ErrorBody);
   registry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',
@@ -80,14 +85,16 @@ export function buildOpenApiDocument(opts: {
   });
   for (const def of V1_ROUTES) registry.registerPath(v1RouteConfig(def));
   for (const route of opts.extra ?? []) registry.registerPath(route);
+  opts.extend?.(registry);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
-      title: 'ddns',
+      title: opts.title ?? 'ddns',
       version: opts.version ?? '0.1.0',
       description:
+        opts.description ??
         'Dynamic DNS and gateway registration. /v1 is the REST API for people and scripts; the other paths ' +
-        'keep the wire formats of the clients that already speak them.',
+          'keep the wire formats of the clients that already speak them.',
     },
     servers: opts.servers ?? [{ url: '/' }],
   });

@@ -1,4 +1,5 @@
 import { openApiPath, V1_ROUTES } from '@ddns/v1-schema';
+import SwaggerParser from '@apidevtools/swagger-parser';
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../support/test-app';
 
@@ -27,7 +28,8 @@ test('/openapi.json documents every /v1 route next to the older surfaces', async
     });
   }
   for (const p of ['/api', '/api-token-auth', '/user/record/{id}']) expect(doc.paths[p]).toBeDefined();
-  // every $ref resolves
+  // valid OpenAPI 3.1 (the specification's JSON schema), every $ref resolves
+  await expect(SwaggerParser.validate(structuredClone(res.body))).resolves.toBeTruthy();
   const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map(
     (m) => m[1]!,
   );
