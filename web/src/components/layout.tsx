@@ -25,13 +25,16 @@ export function Layout({
 }) {
   const { account, logout } = useSession();
   const heading = useRef<HTMLHeadingElement>(null);
-  const first = useRef(true);
+  const shownPath = useRef<string | undefined>(undefined);
   useEffect(() => {
     document.title = `${title} · ddns`;
-    // move focus to the new page's heading (not on the first load: the browser starts at the top anyway)
-    if (first.current) first.current = false;
-    else heading.current?.focus();
-  }, [title, path]);
+  }, [title]);
+  useEffect(() => {
+    // after an in-app navigation, focus goes to the new page's heading (screen readers read where they are);
+    // not on the first load: the browser starts at the top anyway
+    if (shownPath.current !== undefined && shownPath.current !== path) heading.current?.focus();
+    shownPath.current = path;
+  }, [path]);
   const nav = account
     ? [...NAV, ...(account.isAdmin ? [{ href: '/admin/accounts', label: 'Admin' }] : [])]
     : [];
@@ -63,8 +66,9 @@ export function Layout({
             type="button"
             class="secondary logout"
             onClick={async () => {
-              await logout();
+              // to the login page first: a page that needs a session would otherwise ask to come back after login
               navigate('/login');
+              await logout();
             }}
           >
             Log out

@@ -121,13 +121,13 @@ export function DomainsPage() {
                     <th scope="row">
                       <Link href={`/domains/${d.name}`}>{d.name}</Link>
                     </th>
-                    <td class="addr" data-field="ipv4">
+                    <td class="addr" data-field="ipv4" data-label="IPv4">
                       {d.ipv4 ?? '—'}
                     </td>
-                    <td class="addr" data-field="ipv6">
+                    <td class="addr" data-field="ipv6" data-label="IPv6">
                       {d.ipv6 ?? '—'}
                     </td>
-                    <td>
+                    <td data-label="Last update">
                       {d.lastUpdateAt ? (
                         <>
                           <time dateTime={d.lastUpdateAt}>{ago(d.lastUpdateAt)}</time>
@@ -137,7 +137,7 @@ export function DomainsPage() {
                         'never'
                       )}
                     </td>
-                    <td>
+                    <td data-label="Health">
                       <HealthBadge health={d.health} />
                     </td>
                   </tr>

@@ -76,6 +76,7 @@ const heading = (page: Page, name: string) => page.getByRole('heading', { name, 
 async function shot(page: Page, name: string): Promise<void> {
   const size = page.viewportSize();
   const kind = size && size.width < 600 ? 'phone' : 'desktop';
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SHOTS, `${name}-${kind}.png`), fullPage: kind === 'phone' });
 }
 
@@ -84,6 +85,17 @@ async function login(page: Page, email: string, password: string): Promise<void>
   await page.getByLabel('E-mail').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** On a failure: what the page showed (its text and a screenshot), for the log. */
+async function explainFailure(page: Page): Promise<void> {
+  const file = join(tmpdir(), `ddns-dashboard-failure-${Date.now()}.png`);
+  await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+  const text = await page
+    .locator('main')
+    .innerText({ timeout: 2000 })
+    .catch(() => '');
+  process.stderr.write(`dashboard failure at ${page.url()} (screenshot ${file}):\n${text}\n`);
 }
 
 function run(cmd: string, args: string[]): Promise<string> {
@@ -211,10 +223,13 @@ test('sign-up → mail → login → domain → ddclient from the copied setting
     ).toBeGreaterThan(4);
     await shot(page, 'account');
 
-    // log in again: password, then the code (of the next 30-second step: the last one was used)
+    // log in again: password, then a code of a later 30-second step (a used step is refused)
+    const usedStep = Math.floor(Date.now() / 30_000);
     await page.getByRole('button', { name: 'Log out' }).click();
     await login(page, email, newPassword);
-    await page.getByLabel('Authentication code').fill(totp(secret, Date.now() + 30_000));
+    await page.getByLabel('Authentication code').waitFor();
+    while (Math.floor(Date.now() / 30_000) === usedStep) await new Promise((r) => setTimeout(r, 500));
+    await page.getByLabel('Authentication code').fill(totp(secret));
     await page.getByRole('button', { name: 'Verify and log in' }).click();
     await heading(page, 'Domains');
 
@@ -225,6 +240,9 @@ test('sign-up → mail → login → domain → ddclient from the copied setting
 
     expect(w.foreign).toEqual([]);
     expect(w.problems).toEqual([]);
+  } catch (err) {
+    await explainFailure(page);
+    throw err;
   } finally {
     await context.close();
   }
