@@ -40,7 +40,10 @@ export function DomainPage({ params }: PageProps) {
         ipv6: e.ipv6,
         lastUpdateAt: e.at,
         lastUpdateSource: e.lastUpdateSource,
+        health: domain.data.health === 'never_updated' ? 'ok' : domain.data.health,
       });
+      // then the server's whole view (result, health) and the log line
+      void domain.reload();
       void logs.reload();
     },
     () => void domain.reload(),

@@ -128,14 +128,16 @@ export function DomainsPage() {
                       {d.ipv6 ?? '—'}
                     </td>
                     <td data-label="Last update">
-                      {d.lastUpdateAt ? (
-                        <>
-                          <time dateTime={d.lastUpdateAt}>{ago(d.lastUpdateAt)}</time>
-                          {d.lastUpdateSource && <span class="muted"> from {d.lastUpdateSource}</span>}
-                        </>
-                      ) : (
-                        'never'
-                      )}
+                      <span>
+                        {d.lastUpdateAt ? (
+                          <>
+                            <time dateTime={d.lastUpdateAt}>{ago(d.lastUpdateAt)}</time>
+                            {d.lastUpdateSource && <span class="muted"> from {d.lastUpdateSource}</span>}
+                          </>
+                        ) : (
+                          'never'
+                        )}
+                      </span>
                     </td>
                     <td data-label="Health">
                       <HealthBadge health={d.health} />
