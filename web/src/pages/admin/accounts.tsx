@@ -220,7 +220,7 @@ function Invite() {
         </button>
       </form>
       <Notice ok={a.ok} error={a.error} />
-      {made && <CopyBlock id="invite-link" label="Invite link" text={made.link} />}
+      {made?.link && <CopyBlock id="invite-link" label="Invite link" text={made.link} />}
     </section>
   );
 }
