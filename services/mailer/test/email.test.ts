@@ -1,5 +1,7 @@
 import { bullConnection, enqueueInOutbox, QUEUES, type EmailJob, type EmailTemplate } from '@ddns/jobs';
-import { createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '@ddns/testkit';
+import { requestPasswordReset, resetPassword } from '@ddns/registry';
+import { hashToken } from '@ddns/secrets';
+import { account, createTestDatabase, testRedisPrefix, testRedisUrl, type TestDatabase } from '@ddns/testkit';
 import { Queue, UnrecoverableError, type Job } from 'bullmq';
 import { emailProcessor, smtpTransport } from '../src/queues/email';
 import { renderEmail } from '../src/templates';
@@ -190,5 +192,31 @@ describe('outbox → queue → SMTP', () => {
     expect(await job.getState()).toBe('failed');
     expect(job.attemptsMade).toBe(1);
     expect(smtp.mails.some((m) => m.to.includes('nobody@example.com'))).toBe(false);
+  });
+});
+
+describe('account links (/v1)', () => {
+  test('a reset link is minted by the mailer: only its hash at rest, the link works once', async () => {
+    const a = await account(t.db, { email: 'reset-me@example.com' });
+    await requestPasswordReset(t.db, a.email);
+    const out = await t.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('job_name', '=', 'password-reset')
+      .executeTakeFirstOrThrow();
+    expect(JSON.stringify(out.payload)).not.toMatch(/token=/);
+    const mail = await smtp.waitFor((m) => m.to.includes('reset-me@example.com'));
+    expect(mail.subject).toBe('Reset your password');
+    const link = /http:\/\/localhost:8080\/reset-password\?token=(\S+)/.exec(mail.text);
+    expect(link).not.toBeNull();
+    const token = decodeURIComponent(link![1]!);
+    const row = await t.db
+      .selectFrom('account_tokens')
+      .select('secret_hash')
+      .where('account_id', '=', a.id)
+      .executeTakeFirstOrThrow();
+    expect(row.secret_hash).toBe(hashToken(token));
+    await resetPassword(t.db, token, 'brand-new-password');
+    await expect(resetPassword(t.db, token, 'brand-new-password')).rejects.toThrow(/not valid/);
   });
 });

@@ -338,3 +338,37 @@ test('the health-check sweep marks an overdue check down and e-mails its owner o
     await mailer.stop();
   }
 });
+
+test('forgets expired /v1 sessions and account links; live ones stay', async () => {
+  const a = await account(t.db);
+  const now = new Date();
+  await t.db
+    .insertInto('sessions')
+    .values([
+      { account_id: a.id, token_hash: hashToken('s-old'), expires_at: new Date(now.getTime() - 1000) },
+      {
+        account_id: a.id,
+        token_hash: hashToken('s-idle'),
+        expires_at: new Date(now.getTime() + DAY),
+        last_seen_at: new Date(now.getTime() - 2 * DAY),
+      },
+      { account_id: a.id, token_hash: hashToken('s-live'), expires_at: new Date(now.getTime() + DAY) },
+    ])
+    .execute();
+  await t.db
+    .insertInto('account_tokens')
+    .values([
+      { purpose: 'password_reset', account_id: a.id, expires_at: new Date(now.getTime() - 1000) },
+      { purpose: 'signup', account_id: a.id, expires_at: new Date(now.getTime() + DAY) },
+    ])
+    .execute();
+  const r = await runSweep(t.db, { gatewayExpiryDays: 0, now });
+  expect(r.sessionsDeleted).toBe(2);
+  expect(r.accountTokensDeleted).toBe(1);
+  const left = await t.db
+    .selectFrom('sessions')
+    .select('token_hash')
+    .where('account_id', '=', a.id)
+    .execute();
+  expect(left).toEqual([{ token_hash: hashToken('s-live') }]);
+});

@@ -1,5 +1,6 @@
 import { sql, type Db } from '@ddns/db';
 import { enqueueInOutbox, QUEUES, sweepHealthChecks } from '@ddns/jobs';
+import { SESSION_LIMITS } from '@ddns/registry';
 import type { Logger } from 'pino';
 import type { QueueContext, QueueDefinition } from './types';
 
@@ -20,6 +21,9 @@ export interface SweepOptions {
 
 export interface SweepReport {
   verificationsDeleted: number;
+  /** /v1: expired sessions, and account links (sign-up, reset, address change, invites) expired or used */
+  sessionsDeleted: number;
+  accountTokensDeleted: number;
   reclamationTokensExpired: number;
   outboxRowsDeleted: number;
   gatewaysWarned: number;
@@ -35,7 +39,7 @@ export const DEFAULT_GRACE_DAYS = 7;
 const OUTBOX_KEEP_MS = 2 * DAY_MS;
 
 /**
- * The periodic sweep: forgets expired verification links and reclamation tokens, trims the relayed outbox,
+ * The periodic sweep: forgets expired verification links, reclamation tokens, /v1 sessions and account links, trims the relayed outbox,
  * and expires inactive gateways (warn by e-mail, then release after the grace period; a /ping in between
  * clears the warning). Safe to run concurrently and repeatedly.
  */
@@ -43,6 +47,8 @@ export async function runSweep(db: Db, o: SweepOptions): Promise<SweepReport> {
   const now = o.now ?? new Date();
   const report: SweepReport = {
     verificationsDeleted: 0,
+    sessionsDeleted: 0,
+    accountTokensDeleted: 0,
     reclamationTokensExpired: 0,
     outboxRowsDeleted: 0,
     gatewaysWarned: 0,
@@ -61,6 +67,23 @@ export async function runSweep(db: Db, o: SweepOptions): Promise<SweepReport> {
     )
     .executeTakeFirst();
   report.verificationsDeleted = Number(v.numDeletedRows);
+  const ss = await db
+    .deleteFrom('sessions')
+    .where((eb) =>
+      eb.or([
+        eb('expires_at', '<', now),
+        eb('last_seen_at', '<', new Date(now.getTime() - SESSION_LIMITS.idleSeconds * 1000)),
+      ]),
+    )
+    .executeTakeFirst();
+  report.sessionsDeleted = Number(ss.numDeletedRows);
+  const at = await db
+    .deleteFrom('account_tokens')
+    .where((eb) =>
+      eb.or([eb('expires_at', '<', now), eb('used_at', '<', new Date(now.getTime() - 30 * DAY_MS))]),
+    )
+    .executeTakeFirst();
+  report.accountTokensDeleted = Number(at.numDeletedRows);
   const r = await db
     .updateTable('domains')
     .set({ reclamation_token_hash: null, reclamation_expires_at: null })
