@@ -74,6 +74,19 @@ export interface DnsServer {
 
 export const DEFAULT_RRL: RrlOptions = { rate: 50, slip: 2 };
 
+/** Signs every zone ahead, 20 ms at a time between other work, zone after zone (a reloaded zone starts over). */
+function presignZones(store: ZoneStore, stopped: () => boolean): void {
+  const pending = [...store.zones.values()];
+  const step = () => {
+    if (stopped()) return;
+    const zone = pending[0];
+    if (!zone) return;
+    if (store.byId.get(zone.id) !== zone || !zone.signer || zone.signer.presign(20)) pending.shift();
+    setImmediate(step);
+  };
+  setImmediate(step);
+}
+
 /**
  * Wires the responder: load every zone in one snapshot → start the change feed from that snapshot's position
  * → listen. Answers only ever read memory; the feed applies changes (retrying an apply until it succeeds, so
@@ -198,6 +211,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     }
   };
 
+  // secondaries will transfer the whole signed zone: sign ahead in slices rather than during their first AXFR
+  if (signing && secondaries.length) presignZones(store, () => stopped);
   await feed.start();
   const hosts = opts.hosts?.length ? opts.hosts : ['0.0.0.0', '::'];
   const release = async () => {

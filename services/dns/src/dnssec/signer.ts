@@ -80,6 +80,8 @@ export class ZoneSigner {
   private readonly sigs = new Map<string, SigEntry>();
   private readonly nsecs = new Map<string, { rdata: Buffer; published: boolean }>();
   private chainState: NsecChain | null = null;
+  /** where `presign` goes on (a Map iterator sees later insertions and skips deletions) */
+  private presignAt: Iterator<[string, readonly StoredRR[]]> | null = null;
   /** sig keys and NSEC owners changed since the last publish */
   private readonly pendingSigs = new Set<string>();
   private readonly pendingNsec = new Set<string>();
@@ -142,6 +144,28 @@ export class ZoneSigner {
       out.push(...this.nsec(name));
     }
     return out;
+  }
+
+  /**
+   * Signs ahead, a slice at a time (at most `budgetMs`), so a first AXFR finds the zone signed instead of
+   * signing it all while the event loop waits. True when every name has been visited.
+   */
+  presign(budgetMs: number): boolean {
+    const deadline = performance.now() + budgetMs;
+    this.presignAt ??= this.zone.nodes.entries();
+    for (;;) {
+      const next = this.presignAt.next();
+      if (next.done) return true;
+      const [name, node] = next.value;
+      if (this.belowCut(name)) continue;
+      if (this.signs(name))
+        for (const type of typesOf(node)) {
+          const rrs = node.filter((r) => r.type === type);
+          this.entry(name, type, rrs);
+        }
+      this.nsec(name);
+      if (performance.now() > deadline) return false;
+    }
   }
 
   // ---- changes ----

@@ -43,7 +43,7 @@ export function zoneRecords(zone: Zone): WireRR[] {
       if (r.type !== TYPE.SOA) out.push({ name, type: r.type, ttl: r.ttl, rdata: r.rdata });
   }
   // a signed zone: every RRSIG and the whole NSEC chain (signing what was not signed yet)
-  if (zone.signer) out.push(...zone.signer.signedRecords());
+  if (zone.signer) for (const r of zone.signer.signedRecords()) out.push(r);
   out.push(soa);
   return out;
 }
@@ -99,8 +99,13 @@ export function ixfrRecords(zone: Zone, clientSerial: number): WireRR[] | null {
   const steps = zone.journal?.since(clientSerial, zone.serial);
   if (!steps) return null;
   const out: WireRR[] = [current];
-  for (const s of steps)
-    out.push(soaWithSerial(zone, s.from), ...s.removed, soaWithSerial(zone, s.to), ...s.added);
+  // (loops, not push(...): a step may hold more records than a call may take arguments)
+  for (const s of steps) {
+    out.push(soaWithSerial(zone, s.from));
+    for (const r of s.removed) out.push(r);
+    out.push(soaWithSerial(zone, s.to));
+    for (const r of s.added) out.push(r);
+  }
   out.push(current);
   return out;
 }

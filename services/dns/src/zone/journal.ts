@@ -52,8 +52,9 @@ export class Journal {
 
   /** Records that left and came besides node contents (RRSIG and NSEC, from the zone's signer). */
   note(removed: readonly WireRR[], added: readonly WireRR[]): void {
-    this.removed.push(...removed);
-    this.added.push(...added);
+    // (a loop, not push(...): a zone-wide refresh may note more records than a call may take arguments)
+    for (const r of removed) this.removed.push(r);
+    for (const r of added) this.added.push(r);
   }
 
   /** Forget every step: what secondaries hold can no longer be described, so they get the whole zone. */
