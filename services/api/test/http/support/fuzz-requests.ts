@@ -88,6 +88,18 @@ const PATHS = [
   '/mail/ssl/get-left-days',
   '/mail/ssl/upload',
   '/mail/nothing',
+  // /v1
+  '/v1/auth/login',
+  '/v1/signup',
+  '/v1/signup/challenge',
+  '/v1/auth/verify-email',
+  '/v1/domains',
+  '/v1/domains/%E0%A4%A/records/1',
+  '/v1/domains/a.dyn.test/records/99999999999999999999',
+  '/v1/account/totp/confirm',
+  '/v1/logs?limit=-1&before=x',
+  '/v1/events',
+  '/v1/admin/accounts?q=%00',
   // operations
   '/healthz',
   '/readyz',
