@@ -250,6 +250,17 @@ test('api, dns and mailer become healthy; the bootstrap printed the admin creden
   expect(logs).toMatch(new RegExp(`zone ${ZONE.replace(/\./g, '\\.')}: created`));
 });
 
+test('the image serves the dashboard at / with its strict CSP and hashed assets', async () => {
+  const page = await api('/login');
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; script-src 'self'/);
+  const script = /src="(\/assets\/[^"]+\.js)"/.exec(await page.text())?.[1];
+  expect(script).toBeDefined();
+  const js = await api(script!);
+  expect(js.status).toBe(200);
+  expect(js.headers.get('cache-control')).toContain('immutable');
+});
+
 test('/subscribe registers a gateway (the zone exists); /metrics is not on the public port', async () => {
   const res = await api('/subscribe?name=gateway1&mode=1');
   expect(res.status).toBe(200);

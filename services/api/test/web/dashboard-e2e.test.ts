@@ -67,6 +67,8 @@ function watch(page: Page): Watch {
 async function newPage(viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page; w: Watch }> {
   const context = await browser.newContext({ viewport });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.base });
+  // a loaded machine: generous waits (nothing here is a timing assertion)
+  context.setDefaultTimeout(60_000);
   const page = await context.newPage();
   return { context, page, w: watch(page) };
 }
