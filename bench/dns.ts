@@ -169,12 +169,13 @@ async function main(): Promise<void> {
         DNS_RRL: 'false',
         DNS_WORKERS: String(WORKERS),
         SECRETS_KEY,
-        DNS_SECONDARIES: '127.0.0.1',
+        // a secondary makes the server sign ahead in the background: only when the AXFR is measured
+        DNS_SECONDARIES: AXFR ? '127.0.0.1' : '',
         LOG_LEVEL: 'info',
       },
     );
     procs.push(ddns);
-    await waitForDns(port, benchName(N - 1, ZONE));
+    await waitForDns(port, benchName(N - 1, ZONE), Math.max(120_000, N * 0.6));
     const loadMs = Date.now() - t;
     const rss = rssKb(ddns.child.pid!);
     const loaded = /"msg":"zones loaded"/.test(ddns.stdout())

@@ -162,6 +162,8 @@ export async function loadStore(
     for (const zone of byId.values()) {
       fill(zone, [], byZoneDomains.get(zone.id) ?? []);
       keyErrors += sign(zone, rowById.get(zone.id)!, keysByZone.get(zone.id) ?? [], store);
+      // before serving: the first signed denial must not stall on sorting every name of a big zone
+      zone.signer?.buildChain();
       zone.journal = new Journal();
       store.add(zone);
     }
