@@ -8,6 +8,7 @@ import { createTestDatabase, sharedZone, TEST_SECRETS_KEY, type TestDatabase } f
 import { startDnsServer, type DnsServer } from '../src/server';
 import { dig, eventually, run } from './helpers';
 import { freeDualPort } from './ports';
+import { startValidatingUnbound, type ValidatingUnbound } from './unbound';
 
 // A signed zone (its key made by the registry, as `ddns migrate` makes it) transferred by stock NSD and Knot
 // secondaries: what they hold passes dnssec-verify, they serve RRSIGs with +dnssec, delv validates their answers
@@ -77,7 +78,9 @@ let tdb: TestDatabase;
 let zone: Zone;
 let server: DnsServer;
 let dir: string;
+let unboundAnchor: string;
 const secondaries: Secondary[] = [];
+const resolvers = new Map<Secondary['name'], ValidatingUnbound>();
 
 function makeSecondary(name: Secondary['name'], port: number): Secondary {
   const d = mkdtempSync(join(tmpdir(), `ddns-signed-${name}-`));
@@ -107,6 +110,7 @@ beforeAll(async () => {
   const key = (await listZoneKeys(tdb.db, 'dyn.test')).keys[0]!;
   dir = mkdtempSync(join(tmpdir(), 'ddns-signed-xfr-'));
   const [, , , , flags, proto, alg, b64] = key.dnskey.split(' ');
+  unboundAnchor = `"dyn.test. DNSKEY ${flags} ${proto} ${alg} ${b64}"`;
   writeFileSync(
     join(dir, 'anchor.conf'),
     `trust-anchors {\n  "dyn.test." static-key ${flags} ${proto} ${alg} "${b64}";\n};\n`,
@@ -136,6 +140,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const u of resolvers.values()) await u.stop();
   for (const s of secondaries) {
     if (s.proc && s.proc.exitCode === null && s.proc.signalCode === null) {
       const exited = new Promise((r) => s.proc!.once('exit', r));
@@ -220,6 +225,25 @@ describe.each(['nsd', 'knot'] as const)('a signed zone on a stock %s secondary',
     const out = await delv(s().port, qname, type).catch((e: unknown) => String(e));
     expect(out).toMatch(verdict);
   });
+
+  it('a validating Unbound pointed at it sets AD on answers and denials', async () => {
+    const u = await startValidatingUnbound({ zone: 'dyn.test', stubPort: s().port, anchor: unboundAnchor });
+    resolvers.set(name, u);
+    for (const [qname, type, status] of [
+      ['www.dyn.test', 'A', 'NOERROR'],
+      ['x.wild.dyn.test', 'A', 'NOERROR'],
+      ['www.dyn.test', 'TXT', 'NOERROR'],
+      ['missing.dyn.test', 'A', 'NXDOMAIN'],
+    ] as const) {
+      const r = await u.resolve(qname, type);
+      expect({ qname, type, status: r.status, ad: r.flags.includes('ad') }).toEqual({
+        qname,
+        type,
+        status,
+        ad: true,
+      });
+    }
+  });
 });
 
 describe('an update on the primary', () => {
@@ -247,6 +271,15 @@ describe('an update on the primary', () => {
         /198\.51\.100\.77[\s\S]*; fully validated|; fully validated[\s\S]*198\.51\.100\.77/,
       );
       expect(await delv(s.port, 'fresh.dyn.test', 'A')).toMatch(/; fully validated/);
+      // and a validating resolver behind the secondary (never asked for this name before) validates the new name
+      const u = resolvers.get(s.name);
+      if (!u) throw new Error(`no Unbound for ${s.name}: the test before this one did not run`);
+      const fresh = await u.resolve('fresh.dyn.test', 'A');
+      expect({ status: fresh.status, ad: fresh.flags.includes('ad') }).toEqual({
+        status: 'NOERROR',
+        ad: true,
+      });
+      expect(fresh.answer.some((a) => a.data === '192.0.2.9')).toBe(true);
       // the NSEC chain moved with the new name: a neighbour that does not exist is still denied
       expect(await delv(s.port, 'fresh0.dyn.test', 'A').catch((e: unknown) => String(e))).toMatch(
         /; negative response, fully validated/,

@@ -1,23 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Zone } from '@ddns/db';
 import { createTestDatabase, sharedZone, TEST_SECRETS_KEY, type TestDatabase } from '@ddns/testkit';
 import { startDnsServer, type DnsServer } from '../src/server';
 import { activeZoneKey, anchors } from './dnssec-helpers';
-import { eventually, parseDig, run } from './helpers';
-import { freeDualPort } from './ports';
+import { startValidatingUnbound, type ValidatingUnbound } from './unbound';
 
 // Unbound (Debian) as a validating resolver: a stub zone to ddns through a UDP proxy, the zone's key as its
 // trust anchor. Our answers come back with AD; an RRSIG with one byte flipped on the way is SERVFAIL.
 let tdb: TestDatabase;
 let zone: Zone;
 let server: DnsServer;
-let dir: string;
-let unbound: ChildProcess;
-let unboundPort: number;
+let unbound: ValidatingUnbound;
 let proxy: dgram.Socket;
 
 /** Flips the last byte of every RRSIG in the answer section of a response (a signature corrupted in transit). */
@@ -56,32 +49,6 @@ async function startProxy(target: number): Promise<number> {
   return new Promise((r) => proxy.bind(0, '127.0.0.1', () => r(proxy.address().port)));
 }
 
-const unboundConf = (port: number, stub: number, anchor: string) => `server:
-  interface: 127.0.0.1
-  port: ${port}
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${dir}/unbound.pid"
-  use-syslog: no
-  logfile: "${dir}/unbound.log"
-  verbosity: 1
-  val-log-level: 2
-  do-ip6: no
-  do-tcp: yes
-  do-not-query-localhost: no
-  module-config: "validator iterator"
-  qname-minimisation: no
-  aggressive-nsec: no
-  local-zone: "test." nodefault
-  trust-anchor: ${anchor}
-stub-zone:
-  name: "dyn.test"
-  stub-addr: 127.0.0.1@${stub}
-remote-control:
-  control-enable: no
-`;
-
 beforeAll(async () => {
   tdb = await createTestDatabase();
   zone = await sharedZone(tdb.db, 'dyn.test');
@@ -102,41 +69,21 @@ beforeAll(async () => {
     notify: false,
     rrl: null,
   });
-  dir = mkdtempSync(join(tmpdir(), 'ddns-unbound-'));
-  unboundPort = await freeDualPort();
-  const conf = join(dir, 'unbound.conf');
-  writeFileSync(
-    conf,
-    unboundConf(unboundPort, await startProxy(server.port), anchors('dyn.test', key).unbound),
-  );
-  unbound = spawn('unbound', ['-d', '-c', conf], { stdio: 'ignore' });
-  await eventually(async () => (await resolve('dyn.test', 'SOA')).status === 'NOERROR', 100).catch(
-    (e: unknown) => {
-      throw new Error(`unbound did not answer: ${String(e)}\n${log()}`);
-    },
-  );
+  unbound = await startValidatingUnbound({
+    zone: 'dyn.test',
+    stubPort: await startProxy(server.port),
+    anchor: anchors('dyn.test', key).unbound,
+  });
 });
 
 afterAll(async () => {
-  if (unbound && unbound.exitCode === null) {
-    const exited = new Promise((r) => unbound.once('exit', r));
-    unbound.kill('SIGTERM');
-    await exited;
-  }
+  await unbound?.stop();
   proxy?.close();
   await server?.stop();
   await tdb?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const log = () =>
-  existsSync(join(dir, 'unbound.log')) ? readFileSync(join(dir, 'unbound.log'), 'utf8') : '';
-
-async function resolve(name: string, type: string) {
-  return parseDig(
-    await run('dig', ['@127.0.0.1', '-p', String(unboundPort), name, type, '+dnssec', '+time=5', '+tries=1']),
-  );
-}
+const resolve = (name: string, type: string) => unbound.resolve(name, type);
 
 describe('Unbound validating ddns', () => {
   it.each([
@@ -152,6 +99,6 @@ describe('Unbound validating ddns', () => {
   it('a signature with one byte flipped in transit: SERVFAIL', async () => {
     const r = await resolve('corrupt.dyn.test', 'A');
     expect(r.status).toBe('SERVFAIL');
-    expect(log()).toMatch(/corrupt\.dyn\.test/);
+    expect(unbound.log()).toMatch(/corrupt\.dyn\.test/);
   });
 });
