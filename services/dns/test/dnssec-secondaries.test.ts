@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Zone } from '@ddns/db';
@@ -8,19 +7,12 @@ import { createTestDatabase, sharedZone, TEST_SECRETS_KEY, type TestDatabase } f
 import { startDnsServer, type DnsServer } from '../src/server';
 import { dig, eventually, run } from './helpers';
 import { freeDualPort } from './ports';
+import { makeSecondary, startSecondary, stopSecondary, withLog, type Secondary } from './secondary';
 import { startValidatingUnbound, type ValidatingUnbound } from './unbound';
 
 // A signed zone (its key made by the registry, as `ddns migrate` makes it) transferred by stock NSD and Knot
 // secondaries: what they hold passes dnssec-verify, they serve RRSIGs with +dnssec, delv validates their answers
 // with the zone's key as trust anchor, and Knot follows an update by IXFR and still validates.
-interface Secondary {
-  name: 'nsd' | 'knot';
-  port: number;
-  dir: string;
-  proc: ChildProcess | null;
-  log(): string;
-}
-
 const nsdConf = (s: Secondary, primary: number) => `server:
   ip-address: 127.0.0.1
   port: ${s.port}
@@ -82,17 +74,6 @@ let unboundAnchor: string;
 const secondaries: Secondary[] = [];
 const resolvers = new Map<Secondary['name'], ValidatingUnbound>();
 
-function makeSecondary(name: Secondary['name'], port: number): Secondary {
-  const d = mkdtempSync(join(tmpdir(), `ddns-signed-${name}-`));
-  return {
-    name,
-    port,
-    dir: d,
-    proc: null,
-    log: () => (existsSync(join(d, 'server.log')) ? readFileSync(join(d, 'server.log'), 'utf8') : ''),
-  };
-}
-
 beforeAll(async () => {
   tdb = await createTestDatabase();
   zone = await sharedZone(tdb.db, 'dyn.test');
@@ -116,7 +97,10 @@ beforeAll(async () => {
     `trust-anchors {\n  "dyn.test." static-key ${flags} ${proto} ${alg} "${b64}";\n};\n`,
   );
 
-  secondaries.push(makeSecondary('nsd', await freeDualPort()), makeSecondary('knot', await freeDualPort()));
+  secondaries.push(
+    makeSecondary('nsd', await freeDualPort(), 'ddns-signed'),
+    makeSecondary('knot', await freeDualPort(), 'ddns-signed'),
+  );
   server = await startDnsServer({
     databaseUrl: tdb.url,
     hosts: ['127.0.0.1'],
@@ -126,39 +110,17 @@ beforeAll(async () => {
     rrl: null,
     feed: { pollMs: 200 },
   });
-  for (const s of secondaries) {
-    const conf = join(s.dir, 'server.conf');
-    if (s.name === 'nsd') {
-      writeFileSync(conf, nsdConf(s, server.port));
-      s.proc = spawn('nsd', ['-d', '-c', conf], { stdio: 'ignore' });
-    } else {
-      mkdirSync(join(s.dir, 'db'));
-      writeFileSync(conf, knotConf(s, server.port));
-      s.proc = spawn('knotd', ['-c', conf], { stdio: 'ignore' });
-    }
-  }
+  for (const s of secondaries)
+    startSecondary(s, s.name === 'nsd' ? nsdConf(s, server.port) : knotConf(s, server.port));
 });
 
 afterAll(async () => {
   for (const u of resolvers.values()) await u.stop();
-  for (const s of secondaries) {
-    if (s.proc && s.proc.exitCode === null && s.proc.signalCode === null) {
-      const exited = new Promise((r) => s.proc!.once('exit', r));
-      s.proc.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  for (const s of secondaries) await stopSecondary(s);
   await server?.stop();
   await tdb?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-async function withLog(s: Secondary, what: string, fn: () => Promise<boolean>): Promise<void> {
-  await eventually(fn, 100, 20_000).catch((err: unknown) => {
-    throw new Error(`${s.name}, ${what}: ${String(err)}. Its log:\n${s.log()}`);
-  });
-}
 
 const serialOf = async (port: number) =>
   Number((await dig(port, 'dyn.test', 'SOA')).answer[0]?.data.split(' ')[2] ?? 0);

@@ -1,14 +1,12 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql, type Zone } from '@ddns/db';
 import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
 import { startDnsServer, type DnsServer } from '../src/server';
 import { parseTsigKey } from '../src/wire/tsig';
-import { dig, eventually, run } from './helpers';
+import { dig, run } from './helpers';
 import { freeDualPort } from './ports';
+import { makeSecondary, startSecondary, stopSecondary, withLog, type Secondary } from './secondary';
 
 /**
  * Zone transfers and NOTIFY with TSIG (RFC 8945, hmac-sha256) to real NSD and Knot secondaries configured
@@ -21,14 +19,6 @@ const WRONG = `hmac-sha256:xfr-key:${randomBytes(32).toString('base64')}`;
 const UNKNOWN = `hmac-sha256:nobody:${randomBytes(32).toString('base64')}`;
 /** a key ddns knows, but not the one these secondaries must use */
 const OTHER = `hmac-sha256:other-key:${randomBytes(32).toString('base64')}`;
-
-interface Secondary {
-  name: 'nsd' | 'knot';
-  port: number;
-  dir: string;
-  proc: ChildProcess | null;
-  log(): string;
-}
 
 const nsdConf = (s: Secondary, primary: number) => `server:
   ip-address: 127.0.0.1
@@ -96,17 +86,6 @@ let zone: Zone;
 let server: DnsServer;
 const secondaries: Secondary[] = [];
 
-function makeSecondary(name: Secondary['name'], port: number): Secondary {
-  const dir = mkdtempSync(join(tmpdir(), `ddns-tsig-${name}-`));
-  return {
-    name,
-    port,
-    dir,
-    proc: null,
-    log: () => (existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : ''),
-  };
-}
-
 beforeAll(async () => {
   tdb = await createTestDatabase();
   zone = await sharedZone(tdb.db, 'dyn.test');
@@ -121,7 +100,10 @@ beforeAll(async () => {
   await sql`INSERT INTO records (zone_id, name, type, content, ttl)
             SELECT ${zone.id}, 'bulk' || g || '.dyn.test', 'TXT', repeat('v', 200), 60
             FROM generate_series(1, 800) g`.execute(tdb.db);
-  secondaries.push(makeSecondary('nsd', await freeDualPort()), makeSecondary('knot', await freeDualPort()));
+  secondaries.push(
+    makeSecondary('nsd', await freeDualPort(), 'ddns-tsig'),
+    makeSecondary('knot', await freeDualPort(), 'ddns-tsig'),
+  );
   server = await startDnsServer({
     databaseUrl: tdb.url,
     hosts: ['127.0.0.1'],
@@ -130,37 +112,15 @@ beforeAll(async () => {
     tsigKeys: [parseTsigKey(KEY), parseTsigKey(OTHER)],
     feed: { pollMs: 200 },
   });
-  for (const s of secondaries) {
-    const conf = join(s.dir, 'server.conf');
-    if (s.name === 'nsd') {
-      writeFileSync(conf, nsdConf(s, server.port));
-      s.proc = spawn('nsd', ['-d', '-c', conf], { stdio: 'ignore' });
-    } else {
-      mkdirSync(join(s.dir, 'db'));
-      writeFileSync(conf, knotConf(s, server.port));
-      s.proc = spawn('knotd', ['-c', conf], { stdio: 'ignore' });
-    }
-  }
+  for (const s of secondaries)
+    startSecondary(s, s.name === 'nsd' ? nsdConf(s, server.port) : knotConf(s, server.port));
 });
 
 afterAll(async () => {
-  for (const s of secondaries) {
-    if (s.proc && s.proc.exitCode === null && s.proc.signalCode === null) {
-      const exited = new Promise((r) => s.proc!.once('exit', r));
-      s.proc.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  for (const s of secondaries) await stopSecondary(s);
   await server?.stop();
   await tdb?.destroy();
 });
-
-async function withLog(s: Secondary, what: string, fn: () => Promise<boolean>): Promise<void> {
-  await eventually(fn, 100, 20_000).catch((err: unknown) => {
-    throw new Error(`${s.name}, ${what}: ${String(err)}. Its log:\n${s.log()}`);
-  });
-}
 
 /** stdout and stderr together (kdig reports a failed transfer on stderr) */
 const axfr = (tool: 'dig' | 'kdig', extra: string[]) =>

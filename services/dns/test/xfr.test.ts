@@ -1,23 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql, type Zone } from '@ddns/db';
 import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
 import { startDnsServer, type DnsServer } from '../src/server';
 import { RCODE, TYPE } from '../src/wire/constants';
 import { dig, eventually, makeQuery, run } from './helpers';
 import { freeDualPort } from './ports';
-
-/** A real secondary from Debian, configured to transfer dyn.test from ddns and accept its NOTIFY. */
-interface Secondary {
-  name: 'nsd' | 'knot';
-  port: number;
-  dir: string;
-  proc: ChildProcess | null;
-  log(): string;
-}
+import { makeSecondary, startSecondary, stopSecondary, withLog, type Secondary } from './secondary';
 
 const nsdConf = (s: Secondary, primary: number) => `server:
   ip-address: 127.0.0.1
@@ -76,17 +64,6 @@ let zone: Zone;
 let server: DnsServer;
 const secondaries: Secondary[] = [];
 
-function makeSecondary(name: Secondary['name'], port: number): Secondary {
-  const dir = mkdtempSync(join(tmpdir(), `ddns-${name}-`));
-  return {
-    name,
-    port,
-    dir,
-    proc: null,
-    log: () => (existsSync(join(dir, 'server.log')) ? readFileSync(join(dir, 'server.log'), 'utf8') : ''),
-  };
-}
-
 beforeAll(async () => {
   tdb = await createTestDatabase();
   zone = await sharedZone(tdb.db, 'dyn.test');
@@ -101,7 +78,10 @@ beforeAll(async () => {
     .values({ zone_id: zone.id, name: 'gw.dyn.test', mode: 1, last_ping_ip4: '198.51.100.4' })
     .execute();
 
-  secondaries.push(makeSecondary('nsd', await freeDualPort()), makeSecondary('knot', await freeDualPort()));
+  secondaries.push(
+    makeSecondary('nsd', await freeDualPort(), 'ddns'),
+    makeSecondary('knot', await freeDualPort(), 'ddns'),
+  );
   server = await startDnsServer({
     databaseUrl: tdb.url,
     hosts: ['127.0.0.1', '::1'],
@@ -109,38 +89,15 @@ beforeAll(async () => {
     secondaries: secondaries.map((s) => `127.0.0.1:${s.port}`),
     feed: { pollMs: 200 },
   });
-  for (const s of secondaries) {
-    const conf = join(s.dir, 'server.conf');
-    if (s.name === 'nsd') {
-      writeFileSync(conf, nsdConf(s, server.port));
-      s.proc = spawn('nsd', ['-d', '-c', conf], { stdio: 'ignore' });
-    } else {
-      mkdirSync(join(s.dir, 'db'));
-      writeFileSync(conf, knotConf(s, server.port));
-      s.proc = spawn('knotd', ['-c', conf], { stdio: 'ignore' });
-    }
-  }
+  for (const s of secondaries)
+    startSecondary(s, s.name === 'nsd' ? nsdConf(s, server.port) : knotConf(s, server.port));
 });
 
 afterAll(async () => {
-  for (const s of secondaries) {
-    if (s.proc && s.proc.exitCode === null && s.proc.signalCode === null) {
-      const exited = new Promise((r) => s.proc!.once('exit', r));
-      s.proc.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(s.dir, { recursive: true, force: true });
-  }
+  for (const s of secondaries) await stopSecondary(s);
   await server?.stop();
   await tdb?.destroy();
 });
-
-/** `eventually`, failing with the secondary's log for diagnosis. */
-async function withLog(s: Secondary, what: string, fn: () => Promise<boolean>): Promise<void> {
-  await eventually(fn, 100, 20_000).catch((err: unknown) => {
-    throw new Error(`${s.name}, ${what}: ${String(err)}. Its log:\n${s.log()}`);
-  });
-}
 
 describe('zone transfer to real secondaries', () => {
   it('AXFR is refused to anyone not in DNS_SECONDARIES, and over UDP', async () => {
