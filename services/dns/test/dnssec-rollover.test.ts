@@ -187,17 +187,12 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'run'));
   const oldDs = (await listZoneKeys(tdb.db, 'dyn.test')).keys[0]!.ds;
   writeFileSync(join(dir, 'test.unsigned'), parentZone([oldDs]));
-  execFileSync('dnssec-signzone', [
-    '-q',
-    '-z',
-    '-o',
-    'test.',
-    '-K',
-    dir,
-    '-f',
-    join(dir, 'test.zone'),
-    join(dir, 'test.unsigned'),
-  ]);
+  execFileSync(
+    'dnssec-signzone',
+    ['-q', '-z', '-o', 'test.', '-K', dir, '-f', join(dir, 'test.zone'), join(dir, 'test.unsigned')],
+    // dnssec-signzone writes its dsset-<zone> file into the working directory: keep it out of the repository
+    { cwd: dir },
+  );
   writeFileSync(join(dir, 'nsd.conf'), nsdConf());
   nsd = spawn('nsd', ['-d', '-c', join(dir, 'nsd.conf')], { stdio: 'ignore' });
   await eventually(async () => (await dig(nsdPort, 'dyn.test', 'DS')).answer.length === 1, 100);
