@@ -161,6 +161,12 @@ export const fields = {
   DNS_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** largest UDP reply whatever the requestor advertises (Knot `udp-max-payload`); larger answers get TC */
   DNS_UDP_MAX_PAYLOAD: int(512, 4096, 1232),
+  /** UDP through the native addon (@ddns/udp-native): auto = when it loads, on = refuse to start without it */
+  DNS_FAST_PATH: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** native UDP threads (one socket each, SO_REUSEPORT); unset = the available parallelism */
+  DNS_UDP_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  /** memory budget of the packet cache in MiB (the native one and the JavaScript one each) */
+  DNS_CACHE_MB: int(1, 65_536, 128),
   /** simultaneous DNS TCP connections per process (Knot `tcp-max-clients`) */
   DNS_TCP_MAX_CLIENTS: int(1, 1_000_000, 512),
   /** DNS TCP connections from one address */

@@ -37,6 +37,19 @@ export interface DnsProcess extends ServiceProcess {
   port: number;
 }
 
+/**
+ * The fast-path choice of the test run (DNS_FAST_PATH, and DDNS_UDP_NATIVE to point at another addon build),
+ * handed to every dns process a test starts: the same suites run on the native and the TypeScript UDP path.
+ */
+export function dnsPathEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['DNS_FAST_PATH', 'DDNS_UDP_NATIVE'] as const) {
+    const v = process.env[k];
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
 /** The dns service as its own process on a free port, answering from the given database. */
 export async function startDnsProcess(
   databaseUrl: string,
@@ -53,6 +66,7 @@ export async function startDnsProcess(
       DNS_METRICS_PORT: String(await freePort()),
       DNS_RRL: 'false',
       SECRETS_KEY: TEST_SECRETS_KEY,
+      ...dnsPathEnv(),
       ...env,
     },
     /dns listening/,

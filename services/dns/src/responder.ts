@@ -1,12 +1,12 @@
 import { answer } from './answer/engine';
 import { signAnswer } from './answer/signed';
-import { PacketCache } from './cache';
-import type { RateLimiter } from './limits/rrl';
+import { DEFAULT_CACHE_MB, PacketCache } from './cache';
+import type { RrlVerdict } from './limits/rrl';
 import type { DnsMetrics } from './metrics/metrics';
 import { OPCODE, RCODE, TCP_MAX, TYPE, UDP_CLASSIC, UDP_DEFAULT_PAYLOAD } from './wire/constants';
 import { encodeResponse, OPT_LEN, responseFlags, type OptOut } from './wire/encode';
 import { ResponseSigner, tsigLength, unsignedError, verifyRequest, type TsigKey } from './wire/tsig';
-import { parseMessage, type Message } from './wire/validate';
+import { parseMessage, type Message, type Question } from './wire/validate';
 import type { ZoneStore } from './zone/store';
 
 export type Transport = 'udp' | 'tcp';
@@ -23,8 +23,25 @@ export interface Client {
 /** Streams a zone transfer: the messages to send, or null when this client may not transfer. */
 export type XfrHandler = (msg: Message, client: Client, store: ZoneStore) => Iterable<Buffer> | null;
 
+/** Response rate limiting as the responder sees it: the JS `RateLimiter`, or the native engine's buckets. */
+export interface RrlCheck {
+  check(address: string): RrlVerdict;
+}
+
+/**
+ * Told every answer the responder caches (the native fast path's packet cache: it serves them from then on
+ * without calling JavaScript). `version` is the store version the answer was computed from.
+ */
+export interface CacheSink {
+  set(version: number, q: Question, dnssecOk: boolean, response: Buffer, rcode: number): void;
+}
+
 export interface ResponderOptions {
-  rrl?: RateLimiter | null;
+  rrl?: RrlCheck | null;
+  /** a second packet cache filled alongside ours (the native engine's) */
+  cacheSink?: CacheSink | null;
+  /** memory budget of the packet cache in bytes; default 128 MiB */
+  cacheBytes?: number;
   xfr?: XfrHandler | null;
   metrics?: DnsMetrics | null;
   /** packet cache of encoded answers (default on) */
@@ -44,7 +61,8 @@ export interface ResponderOptions {
  */
 export class Responder {
   readonly cache: PacketCache;
-  private readonly rrl: RateLimiter | null;
+  private readonly rrl: RrlCheck | null;
+  private readonly sink: CacheSink | null;
   private readonly metrics: DnsMetrics | null;
   private readonly useCache: boolean;
   private readonly xfr: XfrHandler | null;
@@ -56,10 +74,11 @@ export class Responder {
     opts: ResponderOptions = {},
   ) {
     this.rrl = opts.rrl ?? null;
+    this.sink = opts.cacheSink ?? null;
     this.metrics = opts.metrics ?? null;
     this.useCache = opts.cache ?? true;
     this.xfr = opts.xfr ?? null;
-    this.cache = new PacketCache();
+    this.cache = new PacketCache(opts.cacheBytes ?? DEFAULT_CACHE_MB * 1024 * 1024);
     this.udpMax = Math.max(UDP_CLASSIC, opts.udpMaxPayload ?? UDP_DEFAULT_PAYLOAD);
     this.tsigKeys = new Map((opts.tsigKeys ?? []).map((k) => [k.name, k]));
   }
@@ -123,8 +142,10 @@ export class Responder {
       // a bug must cost one answer, never the process
       return this.reply(this.bare(msg, RCODE.SERVFAIL), client, RCODE.SERVFAIL, q.type);
     }
-    if (this.useCache && q.plain)
+    if (this.useCache && q.plain) {
       this.cache.set(store.version, q.lname, q.type, q.class, full, sections.rcode, dnssec);
+      this.sink?.set(store.version, q, dnssec, full, sections.rcode);
+    }
     if (full.length + (opt ? OPT_LEN : 0) <= limit)
       return this.reply(restamp(full, msg, opt), client, sections.rcode, q.type);
     const fitted = encodeResponse(msg, sections, limit, opt);

@@ -1,10 +1,14 @@
 import { ChangeFeed, createPool, queryDeadline, type DbTimeouts, type FeedChange } from '@ddns/db';
 import pino, { type Logger } from 'pino';
+import { availableParallelism } from 'node:os';
 import { RateLimiter, type RrlOptions } from './limits/rrl';
+import { DEFAULT_CACHE_MB } from './cache';
 import { DnsMetrics, type MetricsServer } from './metrics/metrics';
 import { Responder } from './responder';
+import { chooseUdpPath, FastPath, parseFastPathMode, type FastPathMode } from './transport/fast-path';
 import { listen } from './transport/listeners';
 import { axfrHandler, parseSecondary } from './xfr/axfr';
+import { UDP_CLASSIC, UDP_DEFAULT_PAYLOAD } from './wire/constants';
 import type { TsigKey } from './wire/tsig';
 import { Notifier } from './xfr/notify';
 import { applyChanges, loadStore, type SqlPool } from './zone/loader';
@@ -44,6 +48,16 @@ export interface DnsServerOptions {
   /** response rate limiting; null = off. Default: 50 responses/s per prefix. */
   rrl?: RrlOptions | null;
   cache?: boolean;
+  /**
+   * UDP through the native addon (DNS_FAST_PATH): auto = when it loads (else the TypeScript path, logged
+   * once), on = throw when it cannot be loaded, off = TypeScript only. Default: the environment's
+   * DNS_FAST_PATH, else auto (so the same test suites run on either path).
+   */
+  fastPath?: FastPathMode;
+  /** native UDP threads per host (DNS_UDP_THREADS); default the available parallelism */
+  udpThreads?: number;
+  /** memory budget of each packet cache in MiB (DNS_CACHE_MB); default 128 */
+  cacheMb?: number;
   /** largest UDP reply whatever the requestor advertises (DNS_UDP_MAX_PAYLOAD); default 1232 */
   udpMaxPayload?: number;
   /** TCP limits (see transport/listeners.ts for each one's default) */
@@ -69,6 +83,8 @@ export interface DnsServer {
   feed: ChangeFeed;
   responder: Responder;
   metrics: DnsMetrics;
+  /** which path answers UDP (DNS_FAST_PATH and whether the addon loaded) */
+  udpPath: 'native' | 'typescript';
   stop(): Promise<void>;
 }
 
@@ -94,6 +110,8 @@ function presignZones(store: ZoneStore, stopped: () => boolean): void {
  */
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const log = opts.logger ?? pino({ level: 'silent' });
+  // before anything else: under DNS_FAST_PATH=on a missing addon is a configuration error
+  const udpPath = chooseUdpPath(opts.fastPath ?? parseFastPathMode(process.env.DNS_FAST_PATH));
   const pool: SqlPool = createPool(opts.databaseUrl, {
     max: 2,
     applicationName: 'ddns-dns',
@@ -134,10 +152,31 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
           { failed: (zone, to) => log.warn({ zone, to }, 'NOTIFY not acknowledged') },
           tsigKeys,
         );
-  const rrlOpts = opts.rrl === undefined ? DEFAULT_RRL : opts.rrl;
-  const rrl = rrlOpts
-    ? new RateLimiter({ ...rrlOpts, exempt: [...(rrlOpts.exempt ?? []), ...secondaries.map((s) => s.host)] })
+  const base = opts.rrl === undefined ? DEFAULT_RRL : opts.rrl;
+  const rrlOpts = base
+    ? { ...base, exempt: [...(base.exempt ?? []), ...secondaries.map((s) => s.host)] }
     : null;
+  const cacheBytes = (opts.cacheMb ?? DEFAULT_CACHE_MB) * 1024 * 1024;
+  const udpMaxPayload = Math.max(UDP_CLASSIC, opts.udpMaxPayload ?? UDP_DEFAULT_PAYLOAD);
+  // with the native engine, its RRL buckets limit both paths' UDP replies; else the JS limiter
+  const fastPath =
+    udpPath.path === 'native'
+      ? new FastPath(udpPath.native, {
+          cacheBytes,
+          udpMaxPayload,
+          rrl: rrlOpts,
+          threads: opts.udpThreads ?? availableParallelism(),
+        })
+      : null;
+  const rrl = rrlOpts && !fastPath ? new RateLimiter(rrlOpts) : null;
+  if (fastPath) store.onVersion((v) => fastPath.setVersion(v));
+  if (udpPath.path === 'native') log.info({ udpPath: 'native', threads: fastPath!.threads }, 'udp path');
+  else if (udpPath.unavailable)
+    log.warn(
+      { udpPath: 'typescript', reason: udpPath.reason },
+      'native UDP fast path unavailable; answering UDP from the TypeScript path',
+    );
+  else log.info({ udpPath: 'typescript', reason: udpPath.reason }, 'udp path');
 
   let stopped = false;
   const apply = async (changes: FeedChange[]): Promise<void> => {
@@ -183,13 +222,19 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     feedLagSeconds: () => feed.lagSeconds(),
     feedConnected: () => feed.connected,
     feedOpenSeqs: () => feed.openSeqs,
-    rrlLimited: () => rrl?.limitedTotal ?? 0,
+    rrlLimited: () => {
+      const s = fastPath?.stats();
+      return s ? s.rrlDropped + s.rrlSlipped + fastPath!.limitedInJs : (rrl?.limitedTotal ?? 0);
+    },
+    native: () => fastPath?.stats() ?? null,
   });
   responder = new Responder(() => store, {
-    rrl,
+    rrl: fastPath && rrlOpts ? fastPath.rrl : rrl,
+    cacheSink: fastPath,
+    cacheBytes,
     metrics,
     cache: opts.cache,
-    udpMaxPayload: opts.udpMaxPayload,
+    udpMaxPayload,
     tsigKeys: opts.tsigKeys,
     xfr: secondaries.length ? axfrHandler(secondaries, { ixfr: opts.ixfr ?? true }) : null,
   });
@@ -230,6 +275,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       hosts,
       optionalHosts: opts.hosts?.length ? opts.optionalHosts : ['::'],
       port: opts.port,
+      fastPath,
       tcpIdleMs: opts.tcpIdleMs,
       tcpIoTimeoutMs: opts.tcpIoTimeoutMs,
       tcpMaxLifetimeMs: opts.tcpMaxLifetimeMs,
@@ -265,6 +311,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     feed,
     responder,
     metrics,
+    udpPath: udpPath.path,
     async stop() {
       await listeners.close();
       await metricsServer?.close();

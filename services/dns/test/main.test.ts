@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createTestDatabase, sharedZone, TEST_SECRETS_KEY, type TestDatabase } from '@ddns/testkit';
+import {
+  createTestDatabase,
+  dnsPathEnv,
+  sharedZone,
+  TEST_SECRETS_KEY,
+  type TestDatabase,
+} from '@ddns/testkit';
 import { dig, eventually, run } from './helpers';
 import { freeDualPort } from './ports';
 
@@ -39,6 +45,7 @@ describe('the dns service process', () => {
           DNS_WORKERS: String(workers),
           SECRETS_KEY: TEST_SECRETS_KEY,
           LOG_LEVEL: 'silent',
+          ...dnsPathEnv(),
         },
       });
       let stderr = '';

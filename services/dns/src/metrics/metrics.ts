@@ -24,6 +24,19 @@ export interface MetricsSources {
   /** feed sequence numbers still waited for (writers that took one and have not committed) */
   feedOpenSeqs(): number;
   rrlLimited(): number;
+  /** the native UDP fast path's cumulative counts, null when UDP is answered by the TypeScript path */
+  native?(): NativeCounts | null;
+}
+
+/** What the native engine counted since it started (cumulative: folded into the counters as deltas). */
+export interface NativeCounts {
+  /** answers sent from the native packet cache: [qtype, rcode, count] */
+  answered: ReadonlyArray<readonly [number, number, number]>;
+  /** misses dropped because too many waited for JavaScript */
+  missesDropped: number;
+  /** cache hits dropped by RRL on the native side (JS replies' drops are counted by the responder) */
+  rrlDropped: number;
+  cacheEntries: number;
 }
 
 /** Prometheus metrics of one responder (its own registry, so several can live in one process). */
@@ -34,6 +47,8 @@ export class DnsMetrics {
   private readonly tcpRejectedTotal: Counter<'reason'>;
   private readonly tcpClosedTotal: Counter<'reason'>;
   private readonly truncatedTotal: Counter<'transport'>;
+  /** UDP answers sent by the TypeScript responder (plain increment, folded in at scrape) */
+  private udpTypescript = 0;
   /** hot-path counts, folded into the Prometheus counter when scraped (a plain increment per query) */
   private readonly pending = new Map<
     string,
@@ -43,6 +58,7 @@ export class DnsMetrics {
   constructor(private readonly src: MetricsSources) {
     const registers = [this.registry];
     const pending = this.pending;
+    const native = new NativeFolding(() => src.native?.() ?? null);
     this.queries = new Counter({
       name: 'dns_queries_total',
       help: 'Answered queries by question type, response code and transport',
@@ -58,13 +74,36 @@ export class DnsMetrics {
           ).inc(p.n);
           p.n = 0;
         }
+        for (const [qtype, rcode, n] of native.answered())
+          this.labels(TYPE_NAME[qtype] ?? `TYPE${qtype}`, RCODE_NAME[rcode] ?? String(rcode), 'udp').inc(n);
+      },
+    });
+    const udpAnswers = (): { native: number; typescript: number } => {
+      const ts = this.udpTypescript;
+      this.udpTypescript = 0;
+      return { native: native.answeredTotal(), typescript: ts };
+    };
+    new Counter({
+      name: 'dns_udp_answers_total',
+      help: 'UDP answers by the path that sent them: native (the addon, from its packet cache) or typescript',
+      labelNames: ['path'],
+      registers,
+      collect() {
+        const d = udpAnswers();
+        this.labels('native').inc(d.native);
+        this.labels('typescript').inc(d.typescript);
       },
     });
     this.dropped = new Counter({
       name: 'dns_dropped_total',
-      help: 'Packets not answered, by reason (malformed, response, rrl)',
+      help: 'Packets not answered, by reason (malformed, response, rrl, overload: the native path had too many misses waiting for JavaScript)',
       labelNames: ['reason'],
       registers,
+      collect() {
+        const d = native.drops();
+        if (d.overload) this.labels('overload').inc(d.overload);
+        if (d.rrl) this.labels('rrl').inc(d.rrl);
+      },
     });
     this.tcpRejectedTotal = new Counter({
       name: 'dns_tcp_rejected_total',
@@ -97,7 +136,15 @@ export class DnsMetrics {
       });
     gauge('dns_store_names', 'Owner names held in memory', 'max', () => src.storeNames());
     gauge('dns_store_zones', 'Zones held in memory', 'max', () => src.storeZones());
-    gauge('dns_cache_entries', 'Packet cache entries', 'sum', () => src.cacheEntries());
+    gauge(
+      'dns_cache_entries',
+      'Packet cache entries (the native cache and the JavaScript one)',
+      'sum',
+      () => src.cacheEntries() + (src.native?.()?.cacheEntries ?? 0),
+    );
+    gauge('dns_udp_native', '1 when UDP is answered through the native fast path', 'min', () =>
+      src.native?.() ? 1 : 0,
+    );
     gauge(
       'dns_feed_lag_seconds',
       'Seconds since the change feed last read Postgres to its end: how far behind answers may be',
@@ -117,6 +164,7 @@ export class DnsMetrics {
   }
 
   query(qtype: number, rcode: number, transport: 'udp' | 'tcp'): void {
+    if (transport === 'udp') this.udpTypescript++;
     const key = `${qtype}|${rcode}|${transport}`;
     const p = this.pending.get(key);
     if (p) p.n++;
@@ -162,6 +210,54 @@ export class DnsMetrics {
       this.registry.contentType,
       () => this.readiness(),
     );
+  }
+}
+
+/**
+ * Turns the engine's cumulative counts into increments: each scrape folds in what happened since the
+ * previous one (each metric keeps its own cursor, so they agree whatever order they are collected in).
+ */
+class NativeFolding {
+  private readonly seenAnswered = new Map<number, number>();
+  private seenTotal = 0;
+  private seenOverload = 0;
+  private seenRrl = 0;
+
+  constructor(private readonly read: () => NativeCounts | null) {}
+
+  /** [qtype, rcode, new answers] since the last call */
+  answered(): Array<[number, number, number]> {
+    const s = this.read();
+    if (!s) return [];
+    const out: Array<[number, number, number]> = [];
+    for (const [qtype, rcode, n] of s.answered) {
+      const key = qtype * 65536 + rcode;
+      const d = n - (this.seenAnswered.get(key) ?? 0);
+      if (d <= 0) continue;
+      this.seenAnswered.set(key, n);
+      out.push([qtype, rcode, d]);
+    }
+    return out;
+  }
+
+  /** native answers since the last call */
+  answeredTotal(): number {
+    const s = this.read();
+    if (!s) return 0;
+    let total = 0;
+    for (const [, , n] of s.answered) total += n;
+    const d = total - this.seenTotal;
+    this.seenTotal = total;
+    return Math.max(0, d);
+  }
+
+  drops(): { overload: number; rrl: number } {
+    const s = this.read();
+    if (!s) return { overload: 0, rrl: 0 };
+    const d = { overload: s.missesDropped - this.seenOverload, rrl: s.rrlDropped - this.seenRrl };
+    this.seenOverload = s.missesDropped;
+    this.seenRrl = s.rrlDropped;
+    return { overload: Math.max(0, d.overload), rrl: Math.max(0, d.rrl) };
   }
 }
 

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Responder } from '../responder';
 import { TcpAdmission, type RejectReason } from './admission';
+import { answerMisses, type FastPath } from './fast-path';
 import { serveTcp, type TcpCloseReason, type TcpPolicy } from './tcp';
 
 export interface ListenOptions {
@@ -11,6 +12,8 @@ export interface ListenOptions {
   optionalHosts?: readonly string[];
   /** 0 = pick a free port (the same one for every host and both protocols) */
   port: number;
+  /** UDP through the native engine (its threads and sockets) instead of dgram; TCP is unchanged */
+  fastPath?: FastPath | null;
   /** a TCP connection must complete a query within this long of connecting or of its previous one; 5 s */
   tcpIdleMs?: number;
   /** a TCP client may leave answers unread (or a transfer undrained) this long; default 5 s */
@@ -134,7 +137,9 @@ function bindTcp(
 
 /**
  * UDP + TCP on every host, one port. With port 0 the first UDP bind picks it and the rest follow; if that
- * port is taken for another host/protocol, everything is retried on a new one.
+ * port is taken for another host/protocol, everything is retried on a new one. With the fast path, UDP is
+ * bound by the native engine (a fresh one per attempt): what it cannot answer from its cache comes back
+ * here in batches, goes through the responder, and the replies go out through the engine.
  */
 export async function listen(responder: Responder, opts: ListenOptions): Promise<Listeners> {
   const onError = opts.onError ?? (() => undefined);
@@ -146,24 +151,30 @@ export async function listen(responder: Responder, opts: ListenOptions): Promise
   for (let attempt = 0; ; attempt++) {
     const udp: dgram.Socket[] = [];
     const tcp: TcpListener[] = [];
+    const fast = opts.fastPath ?? null;
+    const engine = fast?.open((batch) => answerMisses(responder, engine!, batch)) ?? null;
     try {
       let port = opts.port;
       for (const host of opts.hosts) {
-        let s: dgram.Socket;
         try {
-          s = await bindUdp(host, port, responder, onError);
+          if (engine) {
+            port = engine.bind(host, port, fast!.threads);
+          } else {
+            const s = await bindUdp(host, port, responder, onError);
+            udp.push(s);
+            port = s.address().port;
+          }
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
           if (opts.optionalHosts?.includes(host) && code !== 'EADDRINUSE') continue;
           throw err;
         }
-        udp.push(s);
-        port = s.address().port;
         tcp.push(await bindTcp(host, port, responder, opts, admission));
       }
       return {
         port,
         async close() {
+          fast?.close();
           for (const s of udp) s.close();
           await Promise.all(
             tcp.map(
@@ -177,6 +188,7 @@ export async function listen(responder: Responder, opts: ListenOptions): Promise
         },
       };
     } catch (err) {
+      fast?.close();
       for (const s of udp) s.close();
       for (const t of tcp) t.server.close();
       if (opts.port !== 0 || attempt >= 10) throw err;

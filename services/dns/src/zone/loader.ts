@@ -259,7 +259,7 @@ export async function applyChanges(
     existing.setSoa(row);
     if (existing.serial !== before) result.changedZones.push(existing);
   }
-  store.version++;
+  store.bumpVersion();
   return result;
 }
 

@@ -199,14 +199,34 @@ function gatewayAddresses(gw: Gateway, tunnel: TunnelConfig): StoredRR[] {
 export class ZoneStore {
   readonly zones = new Map<string, Zone>();
   readonly byId = new Map<number, Zone>();
-  /** bumped on every change: packet caches compare it */
-  version = 0;
+  private current = 0;
+  private readonly versionListeners: ((version: number) => void)[] = [];
 
   constructor(
     readonly tunnel: TunnelConfig = {},
     /** null: zones are served unsigned (no SECRETS_KEY) */
     readonly signing: SigningConfig | null = null,
   ) {}
+
+  /** Bumped on every change: packet caches key on it (a cached answer of another version is a miss). */
+  get version(): number {
+    return this.current;
+  }
+
+  /**
+   * The data changed: a new version, told at once (synchronously) to every listener — the native packet
+   * cache must stop serving the old answers before the next query is answered.
+   */
+  bumpVersion(): void {
+    this.current++;
+    for (const l of this.versionListeners) l(this.current);
+  }
+
+  /** Calls `listener` with the version now, then with each new one. */
+  onVersion(listener: (version: number) => void): void {
+    this.versionListeners.push(listener);
+    listener(this.current);
+  }
 
   /** The zone that contains `lname` (longest match), if any. */
   findZone(lname: string): Zone | undefined {
@@ -224,7 +244,7 @@ export class ZoneStore {
     this.remove(zone.id);
     this.zones.set(zone.name, zone);
     this.byId.set(zone.id, zone);
-    this.version++;
+    this.bumpVersion();
   }
 
   remove(id: number): void {
@@ -232,7 +252,7 @@ export class ZoneStore {
     if (!z) return;
     this.byId.delete(id);
     if (this.zones.get(z.name) === z) this.zones.delete(z.name);
-    this.version++;
+    this.bumpVersion();
   }
 
   /** total owner names in memory */
