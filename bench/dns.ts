@@ -1,301 +1,244 @@
 /**
- * pnpm bench:dns [--names 1000] [--duration 5] [--workers 2] [--rate 20000] [--peers nsd,pdns]
+ * pnpm bench:dns [--names 1000 | --compare-names 1000,1000000] [--duration 5] [--rate 20000]
+ *                [--paths native,ts] [--zones unsigned,signed] [--peers nsd,pdns,echo]
+ *                [--workers 2] [--native-workers 1] [--udp-threads <cores>] [--axfr]
  *
- * Builds a zone of N names in a fresh database, serves it from ddns (child process, RRL off) and from the
- * peers (NSD with RRL off; PowerDNS with the bind backend) loaded from the same data, then runs dnsperf
- * against each for the same duration: max throughput (qps, average latency), then a fixed rate with
- * per-query latencies for p99. Prints a table and the ddns/peer ratios.
- *
- * The zone is signed (one ECDSA P-256 key, as every zone by default): ddns is measured twice, plain queries
- * and queries with the DO bit (dnsperf -D: RRSIGs in every answer), and the signed/unsigned ratio printed.
- * `--axfr` also times one AXFR of the whole signed zone (every signature made then, if not yet) and the RSS after.
+ * Builds a zone of N names twice, in two fresh databases: unsigned (no keys) and signed (one ECDSA P-256 key, as
+ * every zone by default). ddns (services/dns/src/main.ts, child process, RRL off) serves each on each UDP path:
+ * the native addon (DNS_FAST_PATH=on, `--native-workers` processes with `--udp-threads` addon threads each) and
+ * the TypeScript responder (DNS_FAST_PATH=off, `--workers` cluster processes). NSD and PowerDNS (bind backend)
+ * serve the same zone from a master file, unsigned and signed ahead by dnssec-signzone (`--workers` threads);
+ * the echo is Node's UDP I/O alone. dnsperf runs against each for the same duration: after an untimed pass over
+ * the query file, max throughput (qps, average latency), then a fixed rate with per-query latencies (p50/p99).
+ * The signed zone is queried plain and with the DO bit (dnsperf -D: RRSIGs in every answer).
+ * Prints a table per zone size, the ddns/peer ratios and a met/missed line per target of issue #16.
+ * `--axfr` also times one AXFR of the signed zone (ddns signs all that was not yet) and the RSS after.
  */
 import { execFile } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createDb } from '../packages/db/src/index';
 import { ensureZoneKeys } from '../packages/registry/src/index';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { startDdns, rssKb, type UdpPath } from './dns/ddns';
+import { measure, warmUp } from './dns/dnsperf';
+import { signZoneFile, startEcho, startNsd, startPdns, type Peer } from './dns/peers';
 import {
-  arg,
-  benchDatabase,
-  benchName,
-  fillZone,
-  freePort,
-  percentile,
-  ROOT,
-  start,
-  tempDir,
-  waitForDns,
-  zoneFile,
-  type Proc,
-} from './lib';
+  printNamesComparison,
+  printRun,
+  type Load,
+  type Row,
+  type Run,
+  type Server,
+  type ZoneKind,
+} from './dns/report';
+import { arg, benchDatabase, benchName, fillZone, tempDir, zoneFile, type BenchDb } from './lib';
 
-const N = Number(arg('names', '1000'));
+const list = (name: string, def: string) => arg(name, def).split(',').filter(Boolean);
+const NAMES = list('compare-names', arg('names', '1000')).map(Number);
 const DURATION = Number(arg('duration', '5'));
-const WORKERS = Number(arg('workers', '2'));
 const RATE = Number(arg('rate', '20000'));
-const PEERS = arg('peers', 'nsd,pdns,echo').split(',').filter(Boolean);
+const PATHS = list('paths', 'native,ts') as UdpPath[];
+const ZONES = list('zones', 'unsigned,signed') as ZoneKind[];
+const PEERS = list('peers', 'nsd,pdns,echo');
+// The TypeScript path scales with processes (node:cluster), one per core; the native path with the addon's
+// threads, which do not need the event loop: one process (the JS thread only fills the cache) and a thread
+// per core. NSD and PowerDNS get --workers processes/threads.
+const WORKERS = Number(arg('workers', String(availableParallelism())));
+const NATIVE_WORKERS = Number(arg('native-workers', '1'));
+const UDP_THREADS = Number(arg('udp-threads', String(availableParallelism())));
 const AXFR = process.argv.includes('--axfr');
 const ZONE = 'bench.test';
 const SECRETS_KEY = process.env.SECRETS_KEY ?? 'bench-secrets-key-0123456789-abcdefghijklm';
 
-interface Row {
-  server: string;
-  qps: number;
-  avgMs: number;
-  lostPct: number;
-  p99Ms: number;
-  p50Ms: number;
-  note: string;
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+function dig(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) =>
+    execFile('dig', args, { maxBuffer: (1 << 31) >>> 0 }, (err, stdout) =>
+      err && !stdout ? reject(err) : resolve(stdout),
+    ),
+  );
 }
 
-function dnsperf(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('dnsperf', args, { maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
-      if (err && !stdout) reject(new Error(`dnsperf: ${err.message} ${stderr}`));
-      else resolve(stdout);
-    });
-  });
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = Date.now();
+  const v = await fn();
+  return [v, Date.now() - t];
 }
 
-async function measure(
-  server: string,
-  port: number,
-  queries: string,
-  note: string,
-  extra: string[] = [],
-): Promise<Row> {
-  const common = ['-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(DURATION), ...extra];
-  const max = await dnsperf([...common, '-c', '8', '-T', '2', '-q', '500']);
-  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(max)?.[1] ?? NaN);
-  const avg = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(max)?.[1] ?? NaN) * 1000;
-  const lost = Number(/Queries lost:\s+\d+ \(([\d.]+)%\)/.exec(max)?.[1] ?? NaN);
-  // fixed rate, every query's latency (dnsperf -v prints "> RCODE name type latency")
-  const paced = await dnsperf([...common, '-c', '4', '-T', '1', '-Q', String(RATE), '-v']);
-  const lat = Float64Array.from(
-    paced
-      .split('\n')
-      .map((l) => /^> \S+ \S+ \S+ ([\d.]+)$/.exec(l.trim())?.[1])
-      .filter((x): x is string => x !== undefined)
-      .map((x) => Number(x) * 1000),
-  ).sort();
-  return {
-    server,
-    qps,
-    avgMs: avg,
-    lostPct: lost,
-    p99Ms: percentile(lat, 99),
-    p50Ms: percentile(lat, 50),
-    note,
+/** The zone in a fresh database; signed: with its key made (ddns signs as it answers). */
+async function zoneDatabase(names: number, kind: ZoneKind): Promise<BenchDb> {
+  const db = await benchDatabase();
+  const [, ms] = await timed(() => fillZone(db.url, ZONE, names));
+  const kdb = createDb(db.url, { max: 1 });
+  if (kind === 'signed') await ensureZoneKeys(kdb, { secretsKey: SECRETS_KEY });
+  else await kdb.updateTable('zones').set({ dnssec: false }).execute();
+  await kdb.destroy();
+  say(`${kind} zone ${ZONE}: ${names} names inserted in ${ms} ms`);
+  return db;
+}
+
+async function runOnce(names: number): Promise<Run> {
+  const dir = tempDir('dns');
+  const dbs = new Map<ZoneKind, BenchDb>();
+  const rows: Row[] = [];
+  const loads: Load[] = [];
+  const running: Array<{ stop(): Promise<void> }> = [];
+  const measureRow = async (
+    server: Server,
+    port: number,
+    zone: ZoneKind | null,
+    dnssecOk: boolean,
+    note: string,
+  ) => {
+    const o = { port, queries, durationS: DURATION, rate: RATE, dnssecOk };
+    await warmUp(o);
+    rows.push({ server, zone, dnssecOk, note, ...(await measure(o)) });
   };
-}
+  const queries = join(dir, 'queries.txt');
+  const loadBefore = loadavg()[0]!;
+  try {
+    for (const kind of ZONES) dbs.set(kind, await zoneDatabase(names, kind));
+    const lines: string[] = [];
+    for (let i = 0; i < Math.min(names, 100_000); i++)
+      lines.push(`${benchName(Math.floor(Math.random() * names), ZONE)} A`);
+    writeFileSync(queries, `${lines.join('\n')}\n`);
 
-/** One query with the DO bit over TCP (dig +dnssec +tcp). */
-function digDnssec(port: number, name: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'dig',
-      ['@127.0.0.1', '-p', String(port), name, 'A', '+dnssec', '+tcp', '+time=120', '+tries=1'],
-      (err, stdout) => (err && !stdout ? reject(err) : resolve(stdout)),
-    );
-  });
-}
+    let timedFirstDenial = false;
+    for (const path of PATHS)
+      for (const kind of ZONES) {
+        const server: Server = path === 'native' ? 'ddns native' : 'ddns ts';
+        const workers = path === 'native' ? NATIVE_WORKERS : WORKERS;
+        const ddns = await startDdns({
+          databaseUrl: dbs.get(kind)!.url,
+          zone: ZONE,
+          names,
+          path,
+          workers,
+          udpThreads: UDP_THREADS,
+          secretsKey: SECRETS_KEY,
+          secondary: AXFR && kind === 'signed',
+        });
+        running.push(ddns.proc);
+        loads.push({
+          server,
+          zone: kind,
+          readyMs: ddns.readyMs,
+          loadMs: ddns.loadMs,
+          rssKb: ddns.rssKb,
+          udpPath: ddns.udpPath,
+        });
+        // the server's own word for its path: a bench of an addon that did not load must not pass for one
+        const said = ddns.udpPath ?? 'not logged';
+        const how =
+          path === 'native'
+            ? `${workers} process(es) x ${UDP_THREADS} addon threads, udpPath ${said}`
+            : `${workers} process(es), udpPath ${said}`;
+        await measureRow(server, ddns.port, kind, false, how);
+        if (kind === 'signed') {
+          await measureRow(server, ddns.port, kind, true, `${how}, RRSIGs signed on first use`);
+          if (!timedFirstDenial) {
+            // the NSEC chain is built while loading: the first signed denial costs no more than the next
+            timedFirstDenial = true;
+            const q = (n: string) =>
+              dig([
+                '@127.0.0.1',
+                '-p',
+                String(ddns.port),
+                n,
+                'A',
+                '+dnssec',
+                '+tcp',
+                '+time=120',
+                '+tries=1',
+              ]);
+            const [, first] = await timed(() => q(`no-such-name.${ZONE}`));
+            const [, next] = await timed(() => q(`no-such-name-2.${ZONE}`));
+            say(`${server}: first signed NXDOMAIN ${first} ms, the next ${next} ms`);
+          }
+          if (AXFR) {
+            const [axfr, ms] = await timed(() =>
+              dig(['@127.0.0.1', '-p', String(ddns.port), ZONE, 'AXFR', '+nocmd', '+nostats', '+time=600']),
+            );
+            const records = axfr.split('\n').filter((l) => l && !l.startsWith(';')).length;
+            say(
+              `${server}: AXFR of the signed zone, ${records} records in ${ms} ms; ` +
+                `RSS after ${(rssKb(ddns.proc.child.pid!) / 1024).toFixed(0)} MiB`,
+            );
+          }
+        }
+        await ddns.proc.stop();
+        say(`${server} ${kind}: measured`);
+      }
 
-/** One AXFR with dig; the number of records it carried. */
-function axfrCount(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'dig',
-      ['@127.0.0.1', '-p', String(port), ZONE, 'AXFR', '+nocmd', '+nostats', '+time=600'],
-      { maxBuffer: (1 << 31) >>> 0 },
-      (err, stdout) =>
-        err && !stdout
-          ? reject(err)
-          : resolve(stdout.split('\n').filter((l) => l && !l.startsWith(';')).length),
-    );
-  });
-}
-
-function rssKb(pid: number): number {
-  let total = 0;
-  const visit = (p: number) => {
-    try {
-      total += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .filter(Boolean))
-        visit(Number(c));
-    } catch {
-      // gone
+    const masterFiles = new Map<ZoneKind, string>();
+    if (PEERS.some((p) => p === 'nsd' || p === 'pdns')) {
+      const plain = join(dir, `${ZONE}.zone`);
+      writeFileSync(plain, zoneFile(ZONE, names));
+      if (ZONES.includes('unsigned')) masterFiles.set('unsigned', plain);
+      if (ZONES.includes('signed')) {
+        const [signed, ms] = await timed(() => signZoneFile(join(dir, 'keys'), ZONE, plain));
+        say(`dnssec-signzone: ${names} names signed for NSD and PowerDNS in ${ms} ms`);
+        masterFiles.set('signed', signed);
+      }
     }
-  };
-  visit(pid);
-  return total;
+    const probe = benchName(names - 1, ZONE);
+    const peerRuns: Array<[Server, ZoneKind, (d: string, file: string) => Promise<Peer>, string]> = [];
+    for (const [kind, file] of masterFiles) {
+      if (PEERS.includes('nsd'))
+        peerRuns.push([
+          'nsd',
+          kind,
+          (d) => startNsd({ dir: d, zone: ZONE, zoneFile: file, workers: WORKERS, probe }),
+          `server-count ${WORKERS}, RRL off`,
+        ]);
+      if (PEERS.includes('pdns'))
+        peerRuns.push([
+          'pdns',
+          kind,
+          (d) =>
+            startPdns({
+              dir: d,
+              zone: ZONE,
+              zoneFile: file,
+              workers: WORKERS,
+              probe,
+              presigned: kind === 'signed',
+            }),
+          `bind backend, ${WORKERS} receiver threads${kind === 'signed' ? ', presigned' : ''}`,
+        ]);
+    }
+    for (const [server, kind, startPeer, note] of peerRuns) {
+      const peer = await startPeer(join(dir, `${server}-${kind}`), masterFiles.get(kind)!);
+      running.push(peer.proc);
+      await measureRow(server, peer.port, kind, false, note);
+      if (kind === 'signed') await measureRow(server, peer.port, kind, true, `${note}, signed ahead`);
+      await peer.proc.stop();
+      say(`${server} ${kind}: measured`);
+    }
+    if (PEERS.includes('echo')) {
+      const echo = await startEcho({ workers: WORKERS, zone: ZONE });
+      running.push(echo.proc);
+      await measureRow('echo', echo.port, null, false, `bare Node dgram echo, ${WORKERS} processes`);
+      await echo.proc.stop();
+    }
+  } finally {
+    for (const p of running) await p.stop();
+    for (const db of dbs.values()) await db.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { names, rows, loads, loadAvg: [loadBefore, loadavg()[0]!] };
 }
 
 async function main(): Promise<void> {
-  const dir = tempDir('dns');
-  const procs: Proc[] = [];
-  const db = await benchDatabase();
-  const rows: Row[] = [];
-  try {
-    let t = Date.now();
-    await fillZone(db.url, ZONE, N);
-    process.stdout.write(`zone ${ZONE}: ${N} names inserted in ${Date.now() - t} ms\n`);
-    const kdb = createDb(db.url, { max: 1 });
-    await ensureZoneKeys(kdb, { secretsKey: SECRETS_KEY });
-    await kdb.destroy();
-    const queries = join(dir, 'queries.txt');
-    const sample = Math.min(N, 100_000);
-    const lines: string[] = [];
-    for (let i = 0; i < sample; i++) lines.push(`${benchName(Math.floor(Math.random() * N), ZONE)} A`);
-    writeFileSync(queries, `${lines.join('\n')}\n`);
-    writeFileSync(join(dir, `${ZONE}.zone`), zoneFile(ZONE, N));
-
-    // ddns
-    const port = await freePort();
-    t = Date.now();
-    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-    const ddns = start(
-      process.execPath,
-      [...nodeArgs, '--import', 'tsx', join(ROOT, 'services/dns/src/main.ts')],
-      {
-        ...process.env,
-        DATABASE_URL: db.url,
-        DNS_HOST: '127.0.0.1',
-        DNS_PORT: String(port),
-        DNS_METRICS_PORT: String(await freePort()),
-        DNS_RRL: 'false',
-        DNS_WORKERS: String(WORKERS),
-        SECRETS_KEY,
-        // a secondary makes the server sign ahead in the background: only when the AXFR is measured
-        DNS_SECONDARIES: AXFR ? '127.0.0.1' : '',
-        LOG_LEVEL: 'info',
-      },
-    );
-    procs.push(ddns);
-    await waitForDns(port, benchName(N - 1, ZONE), Math.max(120_000, N * 0.6));
-    const loadMs = Date.now() - t;
-    const rss = rssKb(ddns.child.pid!);
-    const loaded = /"msg":"zones loaded"/.test(ddns.stdout())
-      ? (JSON.parse(
-          ddns
-            .stdout()
-            .split('\n')
-            .find((l) => l.includes('"zones loaded"'))!,
-        ) as { ms: number; names: number })
-      : null;
-    process.stdout.write(
-      `ddns: ${WORKERS} worker(s) ready in ${loadMs} ms (process start + load; load alone ${loaded?.ms ?? '?'} ms for ` +
-        `${loaded?.names ?? '?'} names), RSS ${(rss / 1024).toFixed(0)} MiB total\n`,
-    );
-    rows.push(await measure('ddns', port, queries, `${WORKERS} workers, zone signed, no DO bit`));
-    rows.push(await measure('ddns+DO', port, queries, `the same with DO (RRSIGs, signed lazily)`, ['-D']));
-    // the first signed denial builds the zone's NSEC chain (canonical sort of every name); later ones reuse it
-    t = Date.now();
-    await digDnssec(port, `no-such-name.${ZONE}`);
-    const firstDenialMs = Date.now() - t;
-    t = Date.now();
-    await digDnssec(port, `no-such-name-2.${ZONE}`);
-    process.stdout.write(
-      `ddns: first signed NXDOMAIN (builds the NSEC chain) ${firstDenialMs} ms, the next ${Date.now() - t} ms\n`,
-    );
-    if (AXFR) {
-      t = Date.now();
-      const records = await axfrCount(port);
-      process.stdout.write(
-        `ddns: AXFR of the signed zone, ${records} records in ${Date.now() - t} ms; ` +
-          `RSS after ${(rssKb(ddns.child.pid!) / 1024).toFixed(0)} MiB\n`,
-      );
-    }
-    await ddns.stop();
-
-    if (PEERS.includes('nsd')) {
-      const nsdPort = await freePort();
-      writeFileSync(
-        join(dir, 'nsd.conf'),
-        `server:\n  ip-address: 127.0.0.1\n  port: ${nsdPort}\n  username: ""\n  chroot: ""\n  zonesdir: "${dir}"\n  database: ""\n` +
-          `  zonelistfile: "${dir}/zone.list"\n  xfrdfile: "${dir}/xfrd.state"\n  pidfile: "${dir}/nsd.pid"\n  logfile: "${dir}/nsd.log"\n` +
-          `  server-count: ${WORKERS}\n  rrl-ratelimit: 0\n  verbosity: 0\nremote-control:\n  control-enable: no\n` +
-          `zone:\n  name: ${ZONE}\n  zonefile: "${dir}/${ZONE}.zone"\n`,
-      );
-      const nsd = start('nsd', ['-d', '-c', join(dir, 'nsd.conf')]);
-      procs.push(nsd);
-      await waitForDns(nsdPort, benchName(N - 1, ZONE));
-      rows.push(await measure('nsd', nsdPort, queries, `server-count ${WORKERS}, RRL off`));
-      await nsd.stop();
-    }
-
-    if (PEERS.includes('pdns')) {
-      const pdnsPort = await freePort();
-      writeFileSync(
-        join(dir, 'named.conf'),
-        `zone "${ZONE}" { type master; file "${dir}/${ZONE}.zone"; };\n`,
-      );
-      const pdns = start('pdns_server', [
-        '--no-config',
-        '--daemon=no',
-        '--guardian=no',
-        '--disable-syslog',
-        '--launch=bind',
-        `--bind-config=${dir}/named.conf`,
-        '--local-address=127.0.0.1',
-        `--local-port=${pdnsPort}`,
-        `--socket-dir=${dir}`,
-        `--receiver-threads=${WORKERS}`,
-        '--reuseport=yes',
-        '--loglevel=3',
-      ]);
-      procs.push(pdns);
-      await waitForDns(pdnsPort, benchName(N - 1, ZONE));
-      rows.push(await measure('pdns', pdnsPort, queries, `bind backend, ${WORKERS} receivers`));
-      await pdns.stop();
-    }
-
-    if (PEERS.includes('echo')) {
-      // not a DNS server: the cost of Node's UDP I/O alone, the ceiling for any Node server here
-      const echoPort = await freePort();
-      const echo = start(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/node-echo.ts')], {
-        ...process.env,
-        ECHO_PORT: String(echoPort),
-        ECHO_WORKERS: String(WORKERS),
-      });
-      procs.push(echo);
-      await waitForDns(echoPort, ZONE, 30_000, { anyReply: true });
-      rows.push(await measure('echo', echoPort, queries, `bare Node dgram echo, ${WORKERS} workers`));
-      await echo.stop();
-    }
-  } finally {
-    for (const p of procs) await p.stop();
-    await db.drop();
-    rmSync(dir, { recursive: true, force: true });
+  const runs: Run[] = [];
+  for (const names of NAMES) {
+    const run = await runOnce(names);
+    runs.push(run);
+    printRun(run, { durationS: DURATION, rate: RATE });
   }
-
-  const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-  process.stdout.write(
-    `\n${N} names, ${DURATION} s per run, dnsperf -c 8 -T 2 (max) / -Q ${RATE} (latency)\n`,
-  );
-  process.stdout.write(
-    `${'server'.padEnd(8)}${'qps'.padStart(10)}${'avg ms'.padStart(9)}${'lost %'.padStart(8)}${`p50@${RATE}`.padStart(12)}${`p99@${RATE}`.padStart(12)}  note\n`,
-  );
-  for (const r of rows) {
-    process.stdout.write(
-      `${r.server.padEnd(8)}${f(r.qps).padStart(10)}${f(r.avgMs, 3).padStart(9)}${f(r.lostPct, 2).padStart(8)}${f(r.p50Ms, 3).padStart(12)}${f(r.p99Ms, 3).padStart(12)}  ${r.note}\n`,
-    );
-  }
-  const ours = rows.find((r) => r.server === 'ddns');
-  const signed = rows.find((r) => r.server === 'ddns+DO');
-  if (ours && signed)
-    process.stdout.write(
-      `ddns signed/unsigned: qps ${f(signed.qps / ours.qps, 2)}x, p99 ${f(signed.p99Ms / ours.p99Ms, 2)}x\n`,
-    );
-  for (const r of rows) {
-    if (r === ours || r === signed || !ours) continue;
-    process.stdout.write(
-      `ddns/${r.server}: qps ${f(ours.qps / r.qps, 2)}x, p99 ${f(ours.p99Ms / r.p99Ms, 2)}x\n`,
-    );
-  }
+  printNamesComparison(runs);
 }
 
 main().catch((err: unknown) => {

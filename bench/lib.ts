@@ -116,6 +116,8 @@ export interface Proc {
   child: ChildProcess;
   /** the last 64 KiB of stdout */
   stdout(): string;
+  /** the last 4 KiB of stderr */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -131,6 +133,7 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
   return {
     child,
     stdout: () => out,
+    stderr: () => err,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -149,7 +152,8 @@ export async function waitForDns(
   port: number,
   name: string,
   timeoutMs = 120_000,
-  opts: { anyReply?: boolean } = {},
+  /** anyReply: any answer will do (not a DNS server); exited: stop waiting when it says the server is gone */
+  opts: { anyReply?: boolean; exited?: () => boolean } = {},
 ): Promise<void> {
   const sock = dgram.createSocket('udp4');
   const q = Buffer.concat([
@@ -173,6 +177,7 @@ export async function waitForDns(
         sock.send(q, port, '127.0.0.1');
       });
       if (ok) return;
+      if (opts.exited?.()) throw new Error(`the server exited before ${name} answered on port ${port}`);
       if (Date.now() > deadline) throw new Error(`nothing answers ${name} on port ${port}`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -37,6 +37,19 @@ export const bundleEntries: BundleEntry[] = [
   { from: 'infra/docker/healthcheck.ts', to: 'infra/docker/dist/healthcheck.js' },
 ];
 
+/**
+ * Native addons a bundle loads from its own folder (`__dirname`): `pnpm build` copies each binary next to the
+ * bundle. Without one the service still runs (it falls back to its TypeScript path and logs why); the image
+ * build refuses to go on without them (infra/docker/Dockerfile).
+ */
+export const nativeAddons: Array<{ from: string; to: string; what: string }> = [
+  {
+    from: 'packages/udp-native/build/Release/udp_native.node',
+    to: 'services/dns/dist/udp_native.node',
+    what: 'the native UDP fast path of the dns service',
+  },
+];
+
 export function bundleOptions(entry: BundleEntry): BuildOptions & { metafile: true } {
   return {
     entryPoints: [join(root, entry.from)],

