@@ -176,6 +176,6 @@ export async function until(cond: () => boolean, ms = 2000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(5);
+    await sleep(1);
   }
 }
