@@ -7,6 +7,7 @@ import * as m0005 from './0005_account_disabled';
 import * as m0006 from './0006_abuse_limits';
 import * as m0007 from './0007_dnssec';
 import * as m0008 from './0008_v1_accounts';
+import * as m0009 from './0009_update_function';
 
 /** Static list, so migrations work the same from source, from a bundle and inside jest. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006_abuse_limits': m0006,
   '0007_dnssec': m0007,
   '0008_v1_accounts': m0008,
+  '0009_update_function': m0009,
 };
 
 export const migrationProvider: MigrationProvider = {

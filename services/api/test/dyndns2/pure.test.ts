@@ -20,7 +20,7 @@ import {
   type UpdateRequest,
 } from '../../src/surfaces/dyndns2/parse';
 import { planUpdate } from '../../src/surfaces/dyndns2/plan';
-import { batch, pgLiteral } from '../../src/surfaces/dyndns2/sql';
+import { opArrays } from '../../src/surfaces/dyndns2/sql';
 import { applyPrefix, formatPrefix, parsePrefix, prefixOf } from '../../src/surfaces/dyndns2/prefix';
 
 const basic = (user: string, pass: string): IncomingHttpHeaders => ({
@@ -469,20 +469,26 @@ describe('update plan and write batch', () => {
     ]);
   });
 
-  test('literals are escaped as pg does; the batch locks, logs, then writes', () => {
-    expect(pgLiteral("it's")).toBe("'it''s'");
-    expect(pgLiteral('a\\b')).toBe(" E'a\\\\b'");
-    expect(pgLiteral(null)).toBe('NULL');
-    expect(pgLiteral(42)).toBe('42');
-    expect(() => pgLiteral('a\0b')).toThrow();
+  test('the writes go to the database as parallel arrays, one element per operation', () => {
     const ops = planUpdate(
       req({ ipv4: '192.0.2.9' }),
       [dom],
       [rec(1, 'h.dyn.test', 'A', '1.1.1.1'), rec(2, 'h.dyn.test', 'A', '2.2.2.2')],
     ).ops;
-    const b = batch([7], 'INSERT INTO update_log ...', ops).split(';\n');
-    expect(b[0]).toBe('SELECT id FROM domains WHERE id IN (7) ORDER BY id FOR UPDATE');
-    expect(b[1]).toBe('INSERT INTO update_log ...');
-    expect(b.slice(2).map((x) => x.split(' ')[0])).toEqual(['UPDATE', 'DELETE', 'INSERT']);
+    const a = opArrays([
+      ...ops,
+      { kind: 'prefixRecord', recordId: 5, hostPart: '::10', content: '2001:db8:5:6::10' },
+      { kind: 'domainPrefix', domainId: 7, prefix: '2001:db8:5:6::/64' },
+    ]);
+    expect(a).toEqual({
+      kind: ['address', 'prefixRecord', 'domainPrefix'],
+      zone: [3, null, null],
+      domain: [7, null, 7],
+      name: ['h.dyn.test', null, null],
+      type: ['A', null, null],
+      content: ['192.0.2.9', '2001:db8:5:6::10', '2001:db8:5:6::/64'],
+      record: [null, 5, null],
+      hostPart: [null, '::10', null],
+    });
   });
 });

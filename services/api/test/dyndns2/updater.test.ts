@@ -134,6 +134,28 @@ describe('updates and reply codes', () => {
     expect(recs[0]).toMatch(/^A 192\.0\.2\.10[123]$/);
   });
 
+  test('concurrent updates of one host, from none: each applied in lock order, the last one stays, all fed to DNS', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const feed = () => h.t.db.selectFrom('dns_changes').select('seq').where('name', '=', a!).execute();
+    const before = (await feed()).length;
+    // three: the per-key call limit (3 per 10 s) would refuse a fourth
+    const ips = ['192.0.2.111', '192.0.2.112', '192.0.2.113'];
+    const rs = await Promise.all(
+      ips.map((myip) =>
+        api().get('/nic/update').query({ hostname: a, myip }).auth('none', o.acct.updateToken),
+      ),
+    );
+    for (const r of rs) expect(r.text).toMatch(/^good 192\.0\.2\.11[1-3]\n$/);
+    // log rows are written in lock order: the last one's address is the one that stays
+    const logs = await logsOf(h.t.db, o.acct.id);
+    expect(logs.map((l) => l.result)).toEqual(['good', 'good', 'good']);
+    const last = /ipv4=(\S+)/.exec(logs[logs.length - 1]!.detail ?? '')![1];
+    expect(await recordsAt(h.t.db, a!)).toEqual([`A ${last}`]);
+    // one insert, then one change per later update (each a different address): every one reached the feed
+    expect((await feed()).length - before).toBe(ips.length);
+  });
+
   test('the same host twice in one request: good, then nochg', async () => {
     const o = await owner(h.t.db, 'dyn.test', 1);
     const [a] = names(o);

@@ -5,7 +5,7 @@ import { applyPrefix, formatPrefix } from './prefix';
 
 /**
  * The pure decision of an update: from the request and the current domains/records, every host's result and
- * the writes that bring the database to the requested state. No I/O; sql.ts renders the writes.
+ * the writes that bring the database to the requested state. No I/O; sql.ts hands the writes to the database.
  */
 
 export interface DomainRow {
@@ -34,7 +34,7 @@ export type WriteOp =
       name: string;
       type: 'A' | 'AAAA';
       ip: string;
-      /** ids of the records there when read (the batch re-checks; this only picks the cheapest statements) */
+      /** ids of the records there when read (the write function decides from what is there after its lock) */
       existing: number[];
     }
   /** a prefix-based AAAA record gets new content (only while its host part is still `hostPart`) */

@@ -27,7 +27,7 @@ import { replyMode } from './dialect';
 import { candidateNames, planUpdate, type DomainRow, type RecordRow } from './plan';
 import { formatPrefix } from './prefix';
 import { authenticate, principalKey, quotaKey, type Principal } from './principal';
-import { batch, logStatement, type LogRow } from './sql';
+import { applyUpdate, insertLog, type LogRow } from './sql';
 
 /**
  * The nochg rule: a host may answer `nochg` NOCHG_LIMIT times within NOCHG_WINDOW seconds (counted from the
@@ -130,7 +130,7 @@ export class UpdaterService {
       // a failure of nobody is counted, not logged row by row (nobody could read that log anyway)
       if (e.accountId === null && e.domainId === null)
         await countAnonymousFailure(db, { surface: 'dyndns2', sourceIp: ctx.source, result: e.result });
-      else await sql.raw(logStatement(logRow(e))).execute(db);
+      else await insertLog(db, logRow(e));
     };
     const hostCount = Math.max(
       1,
@@ -182,20 +182,22 @@ export class UpdaterService {
           detail: detail ?? null,
         });
 
-      if (this.opts.rateLimit) {
-        const { limit, windowSeconds } = CALL_LIMITS.updater;
-        const r = await limits.hit(`updater:${principalKey(p)}`, limit, windowSeconds);
-        if (!r.allowed) {
-          if (r.count === limit + 1)
-            await logFor('abuse', `more than ${limit} requests in ${windowSeconds} s`);
-          return formatRequestFailure(mode, 'abuse', { retryAfter: r.retryAfter });
-        }
-      }
       const parsed = parseUpdate(input.query, input.body, source);
-      // every host of a multi-host update counts against the daily quota (a malformed request counts one)
+      // the per-key call limit, then the daily quota, in one Redis round trip: every host of a multi-host
+      // update counts against the quota (a malformed request counts one); a refused call takes none of it
       const quota = quotaFor(p.accountClass).updatesPerDay;
       const weight = parsed.ok ? Math.max(1, parsed.request.hosts.length) : 1;
-      const d = await limits.dailyTake(`updater:${quotaKey(p)}`, quota, weight);
+      const { limit, windowSeconds } = CALL_LIMITS.updater;
+      const gate = await limits.hitAndTake(
+        this.opts.rateLimit ? { key: `updater:${principalKey(p)}`, limit, windowSeconds } : null,
+        { key: `updater:${quotaKey(p)}`, limit: quota, weight },
+      );
+      if (gate.hit && !gate.hit.allowed) {
+        if (gate.hit.count === limit + 1)
+          await logFor('abuse', `more than ${limit} requests in ${windowSeconds} s`);
+        return formatRequestFailure(mode, 'abuse', { retryAfter: gate.hit.retryAfter });
+      }
+      const d = gate.take!;
       if (!d.allowed) {
         if (d.refusals === 1)
           await logFor('abuse', `daily quota of ${quota} updates used up (${d.count} used, ${weight} asked)`);
@@ -245,8 +247,8 @@ export class UpdaterService {
 
   /**
    * The update: one read (the principal's domains among the candidate names, with their records), the pure
-   * decision (plan.ts), the nochg rule, then one write batch (sql.ts): domain locks, the update-log row (and
-   * health-check ping), the record and domain writes — one implicit transaction, committed at its end.
+   * decision (plan.ts), the nochg rule, then one call of the write function (sql.ts): domain locks, the
+   * update-log row (and health-check ping), the record and domain writes — one round trip, one transaction.
    */
   private async update(
     limits: RedisLimits,
@@ -298,37 +300,40 @@ export class UpdaterService {
 
     const results = plan.results;
     if (this.opts.rateLimit) {
-      for (const r of results) {
-        const key = `nochg:${targetName(r.host, req.praefix)}`;
-        if (r.code === 'nochg') {
-          const hit = await limits.hit(key, NOCHG_LIMIT, NOCHG_WINDOW);
-          if (!hit.allowed) {
-            r.code = 'abuse';
-            r.ips = [];
-          }
-        } else if (r.code === 'good') {
-          await limits.reset(key);
+      // one round trip: a nochg counts against the host's nochg budget, a good clears it
+      const counted = results.filter((r) => r.code === 'nochg' || r.code === 'good');
+      const hits = await limits.hitOrReset(
+        counted.map((r) => ({
+          key: `nochg:${targetName(r.host, req.praefix)}`,
+          op: r.code === 'nochg' ? 'hit' : 'reset',
+        })),
+        NOCHG_LIMIT,
+        NOCHG_WINDOW,
+      );
+      counted.forEach((r, i) => {
+        if (hits[i] && !hits[i].allowed) {
+          r.code = 'abuse';
+          r.ips = [];
         }
-      }
+      });
     }
 
     const details: string[] = [];
     if (req.ipv4) details.push(`ipv4=${req.ipv4}`);
     if (req.ipv6) details.push(`ipv6=${canonicalIPv6(req.ipv6)}`);
     if (req.prefix) details.push(`prefix=${formatPrefix(req.prefix)}`);
-    const log = logStatement(
-      logRow({
-        accountId: p.accountId,
-        domainId: plan.firstDomainId ?? (p.kind === 'domain' ? p.domainId : null),
-        result: results.map((r) => r.code).join(','),
-        detail: details.join(' '),
-        hosts: cap(stripControls(req.hosts.join(',')), 1000),
-      }),
+    const log = logRow({
+      accountId: p.accountId,
+      domainId: plan.firstDomainId ?? (p.kind === 'domain' ? p.domainId : null),
+      result: results.map((r) => r.code).join(','),
+      detail: details.join(' '),
+      hosts: cap(stripControls(req.hosts.join(',')), 1000),
+    });
+    const ping =
       req.healthcheck && p.accountId !== null
         ? { accountId: p.accountId, tokenHash: hashToken(req.healthcheck) }
-        : undefined,
-    );
-    await sql.raw(batch(plan.lockDomainIds, log, plan.ops)).execute(this.db);
+        : undefined;
+    await applyUpdate(this.db, plan.lockDomainIds, log, plan.ops, ping);
     return results;
   }
 }
