@@ -3,17 +3,18 @@
  *
  * 1. a scratch database (on BENCH_DATABASE_URL / TEST_DATABASE_URL / postgres://postgres@127.0.0.1:5432/postgres),
  *    migrated, with one shared zone, an `unlimited` account and BENCH_DOMAINS domains with an A record each;
- * 2. the API in its own process (bench/update/server.ts: rate limits lifted) and autocannon against
- *    /nic/update for BENCH_SECONDS: authenticated updates, half changing the address (good), half repeating
- *    it (nochg);
+ * 2. for each count in BENCH_API_WORKERS (default `1,<cores>`): the API (services/api/src/main.ts with
+ *    API_WORKERS = that count, per-key call limit lifted) and wrk (autocannon when wrk is not installed)
+ *    against /nic/update for BENCH_SECONDS: authenticated updates, half changing the address (good), half
+ *    repeating it (nochg);
  * 3. pgbench on the same database, same number of connections: the equivalent single-row UPDATE of a record
  *    (the change-feed trigger fires as it does for the API);
- * 4. prints both rates and their ratio, then drops the database and the Redis keys.
+ * 4. prints every rate, pgbench's, and their ratios, then drops the database and the Redis keys.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { addDomain, addZone, createAccount } from '@ddns/registry';
@@ -28,6 +29,14 @@ const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const DOMAINS = Number(process.env.BENCH_DOMAINS ?? 200);
+/** API process counts to measure, e.g. `1,2` */
+const WORKER_COUNTS = [
+  ...new Set(
+    (process.env.BENCH_API_WORKERS ?? `1,${availableParallelism()}`)
+      .split(',')
+      .map((w) => Math.max(1, Number(w) || 1)),
+  ),
+];
 
 const dbName = `ddns_bench_${process.pid}`;
 const withDb = (name: string) => {
@@ -106,11 +115,8 @@ async function setup(url: string): Promise<{ token: string; domains: string[]; f
   }
 }
 
-/**
- * The real API entry point (services/api/src/main.ts; BENCH_API_WORKERS replicas via api-cluster.ts, default
- * 1) in processes of its own, per-key call limit lifted.
- */
-async function startServer(url: string): Promise<{ port: number; child: ChildProcess }> {
+/** The real API entry point (services/api/src/main.ts) with `workers` processes, per-key call limit lifted. */
+async function startServer(url: string, workers: number): Promise<{ port: number; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
@@ -119,7 +125,7 @@ async function startServer(url: string): Promise<{ port: number; child: ChildPro
       ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
       '--import',
       'tsx',
-      join(__dirname, 'api-cluster.ts'),
+      join(__dirname, '../../services/api/src/main.ts'),
     ],
     {
       env: {
@@ -128,6 +134,8 @@ async function startServer(url: string): Promise<{ port: number; child: ChildPro
         REDIS_URL,
         API_HOST: '127.0.0.1',
         API_PORT: String(port),
+        API_WORKERS: String(workers),
+        API_METRICS_PORT: String(await freePort()),
         JWT_SECRET: 'bench-jwt-secret-0123456789-abcdefghijkl',
         SECRETS_KEY: 'bench-secrets-key-0123456789-abcdefghijk',
         LOG_LEVEL: 'fatal',
@@ -195,9 +203,16 @@ function runFile(cmd: string, args: string[]): Promise<{ ok: boolean; missing: b
 
 /**
  * The same load with wrk (C; its one thread drives every connection, so the Lua counter is global), which
- * takes far less CPU than autocannon on a 2-core box. Same rounds, numbered from 100000.
+ * takes far less CPU than autocannon on a 2-core box. Same rounds, numbered from `firstRound` (each run its
+ * own addresses, so that its first pass is all `good`).
  */
-async function wrkBench(port: number, token: string, domains: string[]): Promise<HttpRun | null> {
+async function wrkBench(
+  port: number,
+  token: string,
+  domains: string[],
+  firstRound: number,
+  seconds = SECONDS,
+): Promise<HttpRun | null> {
   const dir = mkdtempSync(join(tmpdir(), 'ddns-wrk-'));
   const script = join(dir, 'update.lua');
   writeFileSync(
@@ -209,7 +224,7 @@ async function wrkBench(port: number, token: string, domains: string[]): Promise
       `wrk.headers["Authorization"] = "Bearer ${token}"`,
       'wrk.headers["User-Agent"] = "ddns-bench-wrk"',
       'request = function()',
-      '  local round = math.floor(k / (2 * n)) + 100000',
+      `  local round = math.floor(k / (2 * n)) + ${firstRound}`,
       '  local host = domains[(k % n) + 1]',
       '  k = k + 1',
       '  local ip = string.format("10.%d.%d.%d", math.floor(round / 65536) % 256, math.floor(round / 256) % 256, round % 256)',
@@ -221,7 +236,7 @@ async function wrkBench(port: number, token: string, domains: string[]): Promise
   const r = await runFile('wrk', [
     '-t1',
     `-c${CONNECTIONS}`,
-    `-d${SECONDS}s`,
+    `-d${seconds}s`,
     '--latency',
     '-s',
     script,
@@ -233,8 +248,9 @@ async function wrkBench(port: number, token: string, domains: string[]): Promise
   if (!r.ok || !total) throw new Error(`wrk failed:\n${r.out}`);
   const secs = Number(total[2]) * (total[3] === 'ms' ? 0.001 : total[3] === 'm' ? 60 : 1);
   const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(r.out)?.[1] ?? 0);
-  const p50 = /50%\s+(\S+)/.exec(r.out)?.[1] ?? '?';
-  const p99 = /99%\s+(\S+)/.exec(r.out)?.[1] ?? '?';
+  const dist = r.out.slice(r.out.indexOf('Latency Distribution'));
+  const p50 = /50%\s+(\S+)/.exec(dist)?.[1] ?? '?';
+  const p99 = /99%\s+(\S+)/.exec(dist)?.[1] ?? '?';
   return {
     client: 'wrk',
     rps: (Number(total[1]) - non2xx) / secs,
@@ -300,35 +316,44 @@ function clearRedis(): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  await admin(`CREATE DATABASE ${dbName}`);
-  const url = withDb(dbName);
-  let server: { port: number; child: ChildProcess } | undefined;
+/** One worker count: start the API, warm it up, measure (wrk, else autocannon), stop it. */
+async function measure(url: string, workers: number, token: string, domains: string[], run: number) {
+  const server = await startServer(url, workers);
   try {
-    const { token, domains, firstRecordId } = await setup(url);
-    server = await startServer(url);
-    // warm-up: connections, JIT
-    await autocannon({
-      url: `http://127.0.0.1:${server.port}/tools/whatismyip/`,
-      duration: 1,
-      connections: 2,
-    });
-    process.stdout.write(
-      `HTTP: ${CONNECTIONS} connections, ${SECONDS} s, ${domains.length} domains, half good / half nochg ` +
-        `(autocannon, then wrk when installed) ...\n`,
-    );
-    const ac = await httpBench(server.port, token, domains);
-    const runs: HttpRun[] = [
-      {
+    const firstRound = 100000 * (run + 1);
+    // warm-up (connections, JIT) on the same path, addresses of its own
+    const warm = await wrkBench(server.port, token, domains, firstRound + 50000, 2);
+    if (!warm) {
+      await autocannon({
+        url: `http://127.0.0.1:${server.port}/tools/whatismyip/`,
+        duration: 2,
+        connections: 2,
+      });
+      const ac = await httpBench(server.port, token, domains);
+      return {
         client: 'autocannon',
         rps: ac['2xx'] / ac.duration,
         detail: `latency p50 ${ac.latency.p50} ms, p99 ${ac.latency.p99} ms; non-2xx ${ac.non2xx}, errors ${ac.errors}`,
-      },
-    ];
-    const wrk = await wrkBench(server.port, token, domains);
-    if (wrk) runs.push(wrk);
+      };
+    }
+    return (await wrkBench(server.port, token, domains, firstRound))!;
+  } finally {
     await stopServer(server.child);
-    server = undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  await admin(`CREATE DATABASE ${dbName}`);
+  const url = withDb(dbName);
+  try {
+    const { token, domains, firstRecordId } = await setup(url);
+    process.stdout.write(
+      `HTTP: ${CONNECTIONS} connections, ${SECONDS} s, ${domains.length} domains, half good / half nochg, ` +
+        `API_WORKERS ${WORKER_COUNTS.join(' then ')} (wrk; autocannon when wrk is not installed) ...\n`,
+    );
+    const runs: (HttpRun & { workers: number })[] = [];
+    for (const [i, workers] of WORKER_COUNTS.entries())
+      runs.push({ workers, ...(await measure(url, workers, token, domains, i)) });
     const db = createDb(url, { max: 1 });
     const rows = await db
       .selectFrom('update_log')
@@ -340,20 +365,27 @@ async function main(): Promise<void> {
     const counts = rows.map((x) => `${x.result}=${x.n}`).join(' ');
     process.stdout.write(`pgbench: ${CONNECTIONS} clients, ${SECONDS} s, single-row UPDATE of records ...\n`);
     const tps = await pgbench(url, firstRecordId);
+    const one = runs.find((r) => r.workers === 1);
     process.stdout.write(
       [
         '',
-        ...runs.map((r) => `HTTP updates/s, ${r.client}:`.padEnd(30) + `${r.rps.toFixed(0)}  (${r.detail})`),
-        'update log (both runs):'.padEnd(30) + counts,
-        'pgbench UPDATE tps:'.padEnd(30) + tps.toFixed(0),
         ...runs.map(
-          (r) => `ratio ${r.client} / pgbench:`.padEnd(30) + `${(r.rps / tps).toFixed(2)}x  (target >= 0.5x)`,
+          (r) =>
+            `HTTP updates/s, ${r.workers} worker${r.workers > 1 ? 's' : ''} (${r.client}):`.padEnd(36) +
+            `${r.rps.toFixed(0)}  (${r.detail})`,
+        ),
+        'update log (all runs):'.padEnd(36) + counts,
+        'pgbench UPDATE tps:'.padEnd(36) + tps.toFixed(0),
+        ...runs.map(
+          (r) =>
+            `ratio ${r.workers} worker${r.workers > 1 ? 's' : ''} / pgbench:`.padEnd(36) +
+            `${(r.rps / tps).toFixed(2)}x  (target >= 0.5x)` +
+            (one && r !== one ? `; ${(r.rps / one.rps).toFixed(2)}x one worker` : ''),
         ),
         '',
       ].join('\n'),
     );
   } finally {
-    if (server) await stopServer(server.child);
     await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
     await clearRedis();
   }

@@ -107,6 +107,8 @@ export const fields = {
   REDIS_URL: url(['redis:', 'rediss:'], 'Redis'),
   API_HOST: z.string().min(1).default('0.0.0.0'),
   API_PORT: port(8080),
+  /** API processes sharing the ports (node:cluster); limits and quotas stay shared through Redis */
+  API_WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   API_HTTP_PORT: port(8081),
   /** Prometheus metrics of the API, apart from the public port: loopback unless opened on purpose */
   API_METRICS_HOST: z.string().min(1).default('127.0.0.1'),

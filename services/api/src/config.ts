@@ -9,6 +9,7 @@ export const apiConfigSchema = pick(
   'REDIS_URL',
   'API_HOST',
   'API_PORT',
+  'API_WORKERS',
   'API_HTTP_PORT',
   'API_METRICS_HOST',
   'API_METRICS_PORT',

@@ -1,6 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Registry } from 'prom-client';
+
+/** What the server serves: a prom-client Registry, or a cluster primary's summed view of its workers. */
+export interface MetricsSource {
+  metrics(): Promise<string>;
+  contentType: string;
+}
 
 export interface MetricsServer {
   port: number;
@@ -12,7 +17,7 @@ export interface MetricsServer {
  * from the public API port: the numbers describe the deployment and are nobody else's business.
  */
 export async function startMetricsServer(
-  registry: Registry,
+  registry: MetricsSource,
   host: string,
   port: number,
 ): Promise<MetricsServer> {
