@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { loadConfigOrExit } from '@ddns/config';
 import { dbTimeouts } from '@ddns/db';
 import { createLogger } from '@ddns/logging';
@@ -67,7 +68,11 @@ async function main(): Promise<void> {
     rrl: config.DNS_RRL ? { rate: config.DNS_RRL_RATE, slip: 2 } : null,
     udpMaxPayload: config.DNS_UDP_MAX_PAYLOAD,
     fastPath: config.DNS_FAST_PATH,
-    udpThreads: config.DNS_UDP_THREADS,
+    // the addon sets SO_REUSEPORT only when it opens several sockets: workers sharing the port need it
+    udpThreads:
+      config.DNS_WORKERS > 1
+        ? Math.max(2, config.DNS_UDP_THREADS ?? availableParallelism())
+        : config.DNS_UDP_THREADS,
     cacheMb: config.DNS_CACHE_MB,
     tcpMaxConnections: config.DNS_TCP_MAX_CLIENTS,
     tcpMaxPerAddress: config.DNS_TCP_MAX_PER_ADDRESS,

@@ -1,13 +1,7 @@
 import type { RrlOptions, RrlVerdict } from '../limits/rrl';
 import type { CacheSink, Responder, RrlCheck } from '../responder';
 import type { Question } from '../wire/validate';
-import {
-  loadUdpNative,
-  type EngineStats,
-  type Miss,
-  type UdpEngine,
-  type UdpNative,
-} from './udp-native-contract';
+import { loadUdpNative, type EngineStats, type Miss, type UdpEngine, type UdpNative } from '@ddns/udp-native';
 
 /** DNS_FAST_PATH: auto = the addon when it loads, on = refuse to start without it, off = TypeScript only. */
 export type FastPathMode = 'auto' | 'on' | 'off';
