@@ -18,13 +18,15 @@ function target(s: string | undefined): string | null {
   return n === '' ? null : isHostname(n) || n === '.' ? n : null;
 }
 
+/** A refusal. Defined once, not per call: the DNS loader validates a million rows at start. */
+const bad = (error: string): ContentCheck => ({ ok: false, error });
+
 /**
  * Validates and canonicalises the presentation form of a record's data (see the schema for each form).
  * Pure: used by every API surface before writing and by the DNS responder before encoding.
  */
 export function checkContent(type: RecordType, raw: string): ContentCheck {
   const v = raw.trim();
-  const bad = (error: string): ContentCheck => ({ ok: false, error });
   switch (type) {
     case 'A':
       return isIP(v) === 4 ? { ok: true, content: v } : bad(`"${v}" is not an IPv4 address`);

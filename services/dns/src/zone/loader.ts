@@ -140,15 +140,17 @@ export async function loadStore(
       ? (await c.query<ZoneKeyRow>(`SELECT ${KEY_COLS} FROM zone_keys ORDER BY id`)).rows
       : [];
     let skipped = 0;
-    // records in pages (same snapshot): peak memory stays one page of rows, not the whole table
-    for (let after = 0; ;) {
-      const page = await c.query<RecordDbRow & { id: number }>(
+    // records in pages (same snapshot): peak memory stays two pages of rows, not the whole table. The next
+    // page is asked for before this one is encoded, so Postgres reads while JavaScript works.
+    const recordPage = (after: number) =>
+      c.query<RecordDbRow & { id: number }>(
         `SELECT id, ${RECORD_COLS} FROM records WHERE id > $1 ORDER BY id LIMIT ${LOAD_PAGE}`,
         [after],
       );
-      for (const r of page.rows) if (!addRow(byId.get(r.zone_id), r)) skipped++;
-      if (page.rows.length < LOAD_PAGE) break;
-      after = page.rows[page.rows.length - 1]!.id;
+    for (let next: ReturnType<typeof recordPage> | null = recordPage(0); next;) {
+      const rows = (await next).rows;
+      next = rows.length < LOAD_PAGE ? null : recordPage(rows[rows.length - 1]!.id);
+      for (const r of rows) if (!addRow(byId.get(r.zone_id), r)) skipped++;
     }
     const byZoneDomains = new Map<number, DomainDbRow[]>();
     for (const d of domains.rows) {

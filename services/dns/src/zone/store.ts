@@ -153,8 +153,8 @@ export class Zone {
       return;
     }
     this.nodes.set(name, list);
-    if (name !== this.name && list.some((r) => r.type === TYPE.NS)) this.cuts.add(name);
-    else this.cuts.delete(name);
+    if (name !== this.name && hasNs(list)) this.cuts.add(name);
+    else if (this.cuts.size) this.cuts.delete(name);
     if (!before) this.adjustAncestors(name, 1);
     this.signer?.changed(name, before, list);
   }
@@ -177,6 +177,12 @@ export class Zone {
       if (n === this.name) return;
     }
   }
+}
+
+/** The node delegates (a plain loop: run for every name of a zone while loading). */
+function hasNs(list: NodeRecords): boolean {
+  for (const r of list) if (r.type === TYPE.NS) return true;
+  return false;
 }
 
 /**
