@@ -81,6 +81,11 @@ export async function startDdns(o: DdnsOptions): Promise<Ddns> {
       LOG_LEVEL: 'info',
     },
   );
+  // bench/dns/loop-stats.mjs's lines, when preloaded, go to the bench's stderr as they come
+  proc.child.stderr?.on('data', (d: Buffer) => {
+    for (const l of d.toString().split('\n'))
+      if (l.startsWith('[loop ')) process.stderr.write(`${o.path} ${l}\n`);
+  });
   try {
     await waitForDns(port, benchName(o.names - 1, o.zone), Math.max(120_000, o.names * 0.6), {
       exited: () => proc.child.exitCode !== null || proc.child.signalCode !== null,

@@ -31,6 +31,8 @@ export interface Run {
   loadAvg: [number, number];
   rows: Row[];
   loads: Load[];
+  /** servers that did not start, and why */
+  skipped: string[];
 }
 
 export interface ReportOptions {
@@ -76,6 +78,7 @@ export function printRun(run: Run, o: ReportOptions): void {
       `${r.server.padEnd(12)}${variant(r).padEnd(11)}${f(r.qps).padStart(9)}${f(r.avgMs, 3).padStart(8)}` +
         `${f(r.lostPct, 2).padStart(8)}${f(r.p50Ms, 3).padStart(11)}${f(r.p99Ms, 3).padStart(11)}  ${r.note}`,
     );
+  for (const s of run.skipped) out(`NOT MEASURED ${s}`);
   for (const l of run.loads)
     out(
       `${l.server} ${l.zone}: ready in ${l.readyMs} ms (process start + load; load alone ${f(l.loadMs)} ms), ` +
