@@ -148,7 +148,7 @@ export async function loadStore(
         [after],
       );
     for (let next: ReturnType<typeof recordPage> | null = recordPage(0); next;) {
-      const rows = (await next).rows;
+      const rows: Array<RecordDbRow & { id: number }> = (await next).rows;
       next = rows.length < LOAD_PAGE ? null : recordPage(rows[rows.length - 1]!.id);
       for (const r of rows) if (!addRow(byId.get(r.zone_id), r)) skipped++;
     }
