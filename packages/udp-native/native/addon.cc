@@ -50,10 +50,11 @@ class JsMissSink : public udpn::MissSink {
 
   static void CallJs(napi_env env, napi_value callback, void* context, void* data) {
     std::unique_ptr<MissBatch> batch(static_cast<MissBatch*>(data));
+    // env == nullptr: the function is being torn down (after close()); Node runs Finalize, which frees the
+    // context, before it discards the queue, so only the batch may be touched here
+    if (!batch || env == nullptr || callback == nullptr) return;
     auto& pending = *static_cast<std::shared_ptr<std::atomic<int64_t>>*>(context);
-    if (!batch) return;
     pending->fetch_sub(int64_t(batch->items.size()), std::memory_order_relaxed);
-    if (env == nullptr || callback == nullptr) return;
     Napi::Env e(env);
     Napi::HandleScope scope(e);
     Napi::Array arr = Napi::Array::New(e, batch->items.size());

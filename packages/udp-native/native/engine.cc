@@ -2,9 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
-#include <poll.h>
 #include <pthread.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -55,8 +53,6 @@ Engine::Engine(EngineConfig cfg, MissSink* sink)
       cache_(cfg_.cacheBytes),
       rrl_(cfg_.rrl ? new RateLimiter(*cfg_.rrl) : nullptr),
       pending_(std::make_shared<std::atomic<int64_t>>(0)) {
-  stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (stopFd_ < 0) throw SystemError(errnoName(errno), std::string("eventfd: ") + std::strerror(errno));
 }
 
 Engine::~Engine() { close(); }
@@ -111,7 +107,7 @@ uint16_t Engine::bind(const std::string& host, uint16_t port, unsigned threads) 
     return sysError(err, what + " " + host + ":" + std::to_string(port));
   };
   for (unsigned i = 0; i < threads; i++) {
-    const int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) throw fail(errno, "socket");
     opened.push_back(fd);
     const int one = 1;
@@ -120,6 +116,10 @@ uint16_t Engine::bind(const std::string& host, uint16_t port, unsigned threads) 
       throw fail(errno, "setsockopt IPV6_V6ONLY");
     if (threads > 1 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
       throw fail(errno, "setsockopt SO_REUSEPORT");
+    // blocking reads (the thread sleeps in recvmmsg); close() wakes it with shutdown(), this bounds the wait
+    // should a kernel not wake it
+    const timeval tick = {0, 200 * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
     bigBuffer(fd, SO_RCVBUF, SO_RCVBUFFORCE);
     bigBuffer(fd, SO_SNDBUF, SO_SNDBUFFORCE);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), saLen) != 0) throw fail(errno, "bind");
@@ -155,107 +155,101 @@ void Engine::encodePeer(uint8_t* out, uint32_t socket, const sockaddr_storage& s
 
 void Engine::answerCounted(Counters& c, uint16_t qtype, uint16_t rcode) {
   if (qtype < Counters::kTypes && rcode < Counters::kRcodes) {
-    c.answered[qtype * Counters::kRcodes + rcode].fetch_add(1, std::memory_order_relaxed);
+    bump(c.answered[qtype * Counters::kRcodes + rcode]);
     return;
   }
   std::lock_guard<std::mutex> lock(rareMu_);
   rareAnswered_[{qtype, rcode}]++;
 }
 
-// One socket thread: wait (poll on the socket and the stop eventfd), drain with recvmmsg, answer what the cache
-// holds, send the batch with one sendmmsg, hand the rest to JavaScript in one batch.
+// One socket thread: recvmmsg blocks until a datagram is there, then takes up to a batch without waiting
+// (MSG_WAITFORONE); hits are answered with one sendmmsg, the rest go to JavaScript in one batch. Two system calls
+// per batch, none per packet.
 void Engine::run(Worker* w) {
   Counters& c = w->counters;
   const size_t udpMax = cfg_.udpMaxPayload;
   uint8_t key[kMaxKey];
-  pollfd pfd[2] = {{w->fd, POLLIN, 0}, {stopFd_, POLLIN, 0}};
-  for (;;) {
-    if (poll(pfd, 2, -1) < 0 && errno != EINTR) return;
-    if (pfd[1].revents) return;
-    for (;;) {
-      for (size_t i = 0; i < Worker::kBatch; i++) w->rmsg[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      const int n = recvmmsg(w->fd, w->rmsg, Worker::kBatch, MSG_DONTWAIT, nullptr);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        break;  // EAGAIN: drained (or a transient error): back to poll
+  while (!stopping_.load(std::memory_order_relaxed)) {
+    for (size_t i = 0; i < Worker::kBatch; i++) w->rmsg[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+    const int n = recvmmsg(w->fd, w->rmsg, Worker::kBatch, MSG_WAITFORONE, nullptr);
+    if (n <= 0) continue;  // timeout tick, EINTR, a transient error
+    // after close()'s shutdown() the kernel reports empty "datagrams": not packets, never passed on
+    if (stopping_.load(std::memory_order_acquire)) break;
+    bump(c.received, uint64_t(n));
+    const double now = rrl_ ? monotonicMs() : 0;
+    size_t ns = 0;
+    MissBatch* misses = nullptr;
+    for (int i = 0; i < n; i++) {
+      const uint8_t* pkt = w->recv.get() + size_t(i) * Worker::kRecvSlot;
+      const size_t len = w->rmsg[i].msg_len;
+      uint8_t* out = w->out.get() + ns * w->outSlot;
+      Query q;
+      size_t outLen = 0;
+      uint16_t rcode = 0;
+      if (parseQuery(pkt, len, q)) {
+        const size_t room = replyLimit(q, udpMax) - (q.edns ? kOptLen : 0);
+        const size_t kl = makeKey(key, pkt + kHeaderLen, q.nameLen, q.qtype, q.qclass, q.dnssecOk);
+        const size_t got = cache_.get(key, kl, out, room, rcode);
+        if (got >= kHeaderLen + q.nameLen + 4) outLen = restamp(out, got, pkt, q, uint16_t(udpMax));
       }
-      c.received.fetch_add(n, std::memory_order_relaxed);
-      const double now = rrl_ ? monotonicMs() : 0;
-      size_t ns = 0;
-      MissBatch* misses = nullptr;
-      for (int i = 0; i < n; i++) {
-        const uint8_t* pkt = w->recv.get() + size_t(i) * Worker::kRecvSlot;
-        const size_t len = w->rmsg[i].msg_len;
-        uint8_t* out = w->out.get() + ns * w->outSlot;
-        Query q;
-        size_t outLen = 0;
-        uint16_t rcode = 0;
-        if (parseQuery(pkt, len, q)) {
-          const size_t room = replyLimit(q, udpMax) - (q.edns ? kOptLen : 0);
-          const size_t kl = makeKey(key, pkt + kHeaderLen, q.nameLen, q.qtype, q.qclass, q.dnssecOk);
-          const size_t got = cache_.get(key, kl, out, room, rcode);
-          if (got >= kHeaderLen + q.nameLen + 4) outLen = restamp(out, got, pkt, q, uint16_t(udpMax));
-        }
-        if (!outLen) {
-          c.misses.fetch_add(1, std::memory_order_relaxed);
-          if (pending_->load(std::memory_order_relaxed) >= cfg_.maxPendingMisses) {
-            c.missesDropped.fetch_add(1, std::memory_order_relaxed);
-            continue;
-          }
-          pending_->fetch_add(1, std::memory_order_relaxed);
-          if (!misses) {
-            misses = new MissBatch();
-            misses->items.reserve(n - i);
-          }
-          MissBatch::Item item;
-          item.offset = uint32_t(misses->bytes.size());
-          item.length = uint32_t(len);
-          item.socket = w->socket;
-          item.addrLen = w->rmsg[i].msg_hdr.msg_namelen;
-          item.addr = w->raddr[i];
-          misses->bytes.insert(misses->bytes.end(), pkt, pkt + len);
-          misses->items.push_back(item);
+      if (!outLen) {
+        bump(c.misses);
+        if (pending_->load(std::memory_order_relaxed) >= cfg_.maxPendingMisses) {
+          bump(c.missesDropped);
           continue;
         }
-        c.hits.fetch_add(1, std::memory_order_relaxed);
-        if (rrl_) {
-          const Verdict v = rrl_->check(fromSockaddr(w->raddr[i]), now);
-          if (v == Verdict::Drop) {
-            c.rrlDropped.fetch_add(1, std::memory_order_relaxed);
-            continue;
-          }
-          if (v == Verdict::Slip) {
-            outLen = slip(out, q.nameLen);
-            c.rrlSlipped.fetch_add(1, std::memory_order_relaxed);
-          }
+        pending_->fetch_add(1, std::memory_order_relaxed);
+        if (!misses) {
+          misses = new MissBatch();
+          misses->items.reserve(n - i);
         }
-        answerCounted(c, q.qtype, rcode);
-        msghdr& h = w->smsg[ns].msg_hdr;
-        h.msg_name = &w->raddr[i];
-        h.msg_namelen = w->rmsg[i].msg_hdr.msg_namelen;
-        w->siov[ns] = {out, outLen};
-        ns++;
+        MissBatch::Item item;
+        item.offset = uint32_t(misses->bytes.size());
+        item.length = uint32_t(len);
+        item.socket = w->socket;
+        item.addrLen = w->rmsg[i].msg_hdr.msg_namelen;
+        item.addr = w->raddr[i];
+        misses->bytes.insert(misses->bytes.end(), pkt, pkt + len);
+        misses->items.push_back(item);
+        continue;
       }
-      for (size_t off = 0; off < ns;) {
-        const int sent = sendmmsg(w->fd, w->smsg + off, unsigned(ns - off), MSG_DONTWAIT);
-        if (sent > 0) {
-          off += size_t(sent);
-        } else if (sent < 0 && errno == EINTR) {
+      bump(c.hits);
+      if (rrl_) {
+        const Verdict v = rrl_->check(fromSockaddr(w->raddr[i]), now);
+        if (v == Verdict::Drop) {
+          bump(c.rrlDropped);
           continue;
-        } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-          c.sendErrors.fetch_add(ns - off, std::memory_order_relaxed);  // socket buffer full: dropped
-          break;
-        } else {
-          c.sendErrors.fetch_add(1, std::memory_order_relaxed);  // this destination failed; go on
-          off++;
+        }
+        if (v == Verdict::Slip) {
+          outLen = slip(out, q.nameLen);
+          bump(c.rrlSlipped);
         }
       }
-      if (misses && !sink_->deliver(misses)) {
-        c.missesDropped.fetch_add(misses->items.size(), std::memory_order_relaxed);
-        pending_->fetch_sub(int64_t(misses->items.size()), std::memory_order_relaxed);
-        delete misses;
+      answerCounted(c, q.qtype, rcode);
+      msghdr& h = w->smsg[ns].msg_hdr;
+      h.msg_name = &w->raddr[i];
+      h.msg_namelen = w->rmsg[i].msg_hdr.msg_namelen;
+      w->siov[ns] = {out, outLen};
+      ns++;
+    }
+    for (size_t off = 0; off < ns;) {
+      const int sent = sendmmsg(w->fd, w->smsg + off, unsigned(ns - off), MSG_DONTWAIT);
+      if (sent > 0) {
+        off += size_t(sent);
+      } else if (sent < 0 && errno == EINTR) {
+        continue;
+      } else if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        bump(c.sendErrors, ns - off);  // socket buffer full: dropped
+        break;
+      } else {
+        bump(c.sendErrors);  // this destination failed; go on
+        off++;
       }
-      if (size_t(n) < Worker::kBatch) break;  // drained: poll says when there is more
+    }
+    if (misses && !sink_->deliver(misses)) {
+      bump(c.missesDropped, misses->items.size());
+      pending_->fetch_sub(int64_t(misses->items.size()), std::memory_order_relaxed);
+      delete misses;
     }
   }
 }
@@ -326,15 +320,13 @@ Verdict Engine::rrlCheck(const std::string& address) {
 void Engine::close() {
   if (closed_) return;
   closed_ = true;
-  const uint64_t one = 1;
-  if (write(stopFd_, &one, sizeof one) < 0) {
-    // an eventfd write cannot fail below its counter limit; nothing else would wake the threads
-  }
+  stopping_.store(true, std::memory_order_release);
+  // wakes a thread blocked in recvmmsg (Linux does so even for an unconnected UDP socket, reporting ENOTCONN)
+  for (int fd : fds_) shutdown(fd, SHUT_RD);
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
   for (int fd : fds_) ::close(fd);
-  ::close(stopFd_);
   // the sockets are gone; the counters stay readable
   for (auto& w : workers_) {
     w->recv.reset();

@@ -50,6 +50,11 @@ struct SystemError : std::runtime_error {
   SystemError(const std::string& c, const std::string& msg) : std::runtime_error(msg), code(c) {}
 };
 
+// A counter only one thread writes: a plain load and store, no locked instruction on the hot path.
+inline void bump(std::atomic<uint64_t>& a, uint64_t n = 1) {
+  a.store(a.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
 // Counters of one socket thread, written by it alone (relaxed), summed by stats().
 struct alignas(64) Counters {
   std::atomic<uint64_t> received{0}, hits{0}, misses{0}, missesDropped{0}, sendErrors{0}, rrlDropped{0},
@@ -101,7 +106,7 @@ class Engine {
   PacketCache cache_;
   std::unique_ptr<RateLimiter> rrl_;
   std::shared_ptr<std::atomic<int64_t>> pending_;
-  int stopFd_ = -1;
+  std::atomic<bool> stopping_{false};
   bool closed_ = false;
   std::vector<int> fds_;  // socket index → fd (JavaScript thread only)
   std::vector<std::unique_ptr<Worker>> workers_;
