@@ -2,7 +2,6 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isTransientDbError, type Db } from '@ddns/db';
 import { canonicalIPv6 } from '@ddns/records';
 import { hashToken } from '@ddns/secrets';
-import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { clientIp } from '../../auth';
 import {
@@ -24,7 +23,8 @@ import {
   type UpdateRequest,
 } from './parse';
 import { replyMode } from './dialect';
-import { candidateNames, planUpdate, type DomainRow, type RecordRow } from './plan';
+import { planUpdate } from './plan';
+import { readForUpdate, type UpdateRead } from './read';
 import { formatPrefix } from './prefix';
 import { authenticate, principalKey, quotaKey, type Principal } from './principal';
 import { applyUpdate, insertLog, type LogRow } from './sql';
@@ -61,21 +61,6 @@ interface LogEntry {
   detail?: string | null;
   /** the hosts updated, when they differ from the request's (none named: the default host) */
   hosts?: string;
-}
-
-/** One row of the update's read: a domain, and one of its records (or none). */
-interface ReadRow {
-  d_id: number;
-  d_name: string;
-  d_zone: number;
-  d_prefix: string | null;
-  r_id: number | null;
-  r_zone: number | null;
-  r_domain: number | null;
-  r_name: string | null;
-  r_type: string | null;
-  r_content: string | null;
-  r_host_part: string | null;
 }
 
 const cap = (s: string, n: number) => (s.length > n ? s.slice(0, n) : s);
@@ -154,6 +139,13 @@ export class UpdaterService {
         });
         return formatRequestFailure(mode, 'badauth');
       }
+      const parsed = parseUpdate(input.query, input.body, source);
+      // The usual update (a token, hosts named) authenticates in the read itself: one round trip for both.
+      const read =
+        !creds.login && creds.tokens.length > 0 && parsed.ok && parsed.request.hosts.length > 0
+          ? await readForUpdate(this.db, { token: creds.tokens[0]! }, parsed.request)
+          : undefined;
+      principal = read?.principal;
       // A password login asks the throttle first (no argon2 work, no answer for a throttled source). A token
       // is looked up first: a valid random token cannot have been guessed, so only failures are counted (per
       // source network) and a successful request spends no Redis round trip on it.
@@ -162,7 +154,7 @@ export class UpdaterService {
         const t = await throttle.checkLogin(source, creds.login.email);
         if (t.retryAfter > 0) return formatRequestFailure(mode, 'abuse', { retryAfter: t.retryAfter });
       }
-      principal = await authenticate(this.db, creds);
+      principal ??= await authenticate(this.db, creds);
       if (!principal) {
         if (creds.login) await throttle.loginFailed(source, creds.login.email);
         else {
@@ -182,7 +174,6 @@ export class UpdaterService {
           detail: detail ?? null,
         });
 
-      const parsed = parseUpdate(input.query, input.body, source);
       // the per-key call limit, then the daily quota, in one Redis round trip: every host of a multi-host
       // update counts against the quota (a malformed request counts one); a refused call takes none of it
       const quota = quotaFor(p.accountClass).updatesPerDay;
@@ -216,7 +207,13 @@ export class UpdaterService {
         }
         req.hosts = [fallback];
       }
-      const results = await this.update(limits, p, req, logRow);
+      const results = await this.update(
+        limits,
+        p,
+        req,
+        logRow,
+        read?.principal ? read : await readForUpdate(this.db, { principal: p }, req),
+      );
       return formatResults(mode, results);
     } catch (err) {
       this.logger?.error({ err }, 'dyndns2 update failed');
@@ -246,8 +243,8 @@ export class UpdaterService {
   }
 
   /**
-   * The update: one read (the principal's domains among the candidate names, with their records), the pure
-   * decision (plan.ts), the nochg rule, then one call of the write function (sql.ts): domain locks, the
+   * The update, from its read (read.ts: the principal's domains among the candidate names, with their
+   * records; for the usual request made together with authentication), the pure decision (plan.ts), the nochg rule, then one call of the write function (sql.ts): domain locks, the
    * update-log row (and health-check ping), the record and domain writes — one round trip, one transaction.
    */
   private async update(
@@ -255,48 +252,9 @@ export class UpdaterService {
     p: Principal,
     req: UpdateRequest,
     logRow: (e: LogEntry) => LogRow,
+    read: UpdateRead,
   ): Promise<HostResult[]> {
-    const { targets, suffixes } = candidateNames(req);
-    const domains = new Map<number, DomainRow>();
-    const records = new Map<number, RecordRow>();
-    if (suffixes.length) {
-      // a plain SQL template: this runs on every update, and building it with the query builder costs more
-      const who = p.kind === 'account' ? sql`d.account_id = ${p.accountId}` : sql`d.id = ${p.domainId}`;
-      const prefixBased = req.prefix
-        ? sql`OR (r.domain_id = d.id AND r.type = 'AAAA' AND r.ipv6_host_part IS NOT NULL)`
-        : sql``;
-      const q = sql<ReadRow>`
-        SELECT d.id AS d_id, d.name AS d_name, d.zone_id AS d_zone, d.ipv6_prefix AS d_prefix,
-               r.id AS r_id, r.zone_id AS r_zone, r.domain_id AS r_domain, r.name AS r_name, r.type AS r_type,
-               r.content AS r_content, r.ipv6_host_part AS r_host_part
-        FROM domains d
-        LEFT JOIN records r ON r.zone_id = d.zone_id AND (
-          (r.name = ANY(${targets}::text[]) AND r.type IN ('A', 'AAAA', 'CNAME')) ${prefixBased})
-        WHERE d.name = ANY(${suffixes}::text[]) AND ${who}`;
-      for (const row of (await q.execute(this.db)).rows) {
-        domains.set(row.d_id, {
-          id: row.d_id,
-          name: row.d_name,
-          zone_id: row.d_zone,
-          ipv6_prefix: row.d_prefix,
-        });
-        if (row.r_id !== null && !records.has(row.r_id))
-          records.set(row.r_id, {
-            id: row.r_id,
-            zone_id: row.r_zone!,
-            domain_id: row.r_domain,
-            name: row.r_name!,
-            type: row.r_type!,
-            content: row.r_content!,
-            ipv6_host_part: row.r_host_part,
-          });
-      }
-    }
-    const plan = planUpdate(
-      req,
-      [...domains.values()],
-      [...records.values()].sort((a, b) => a.id - b.id),
-    );
+    const plan = planUpdate(req, read.domains, read.records);
 
     const results = plan.results;
     if (this.opts.rateLimit) {
