@@ -36,6 +36,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ) RETURNS void LANGUAGE plpgsql AS $$
     DECLARE
       v_detail text := p_detail;
+      v_ids integer[];
       i integer;
     BEGIN
       IF cardinality(p_lock_domain_ids) > 0 THEN
@@ -59,27 +60,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         CASE p_op_kind[i]
         WHEN 'address' THEN
           -- whatever the API read, the records there now (after the lock) decide: keep one (one that
-          -- already has the address, else the oldest) and give it the address ...
-          UPDATE records SET content = p_op_content[i], updated_at = now()
-            WHERE id = (SELECT id FROM records
-                        WHERE zone_id = p_op_zone[i] AND name = p_op_name[i] AND type = p_op_type[i]
-                          AND ipv6_host_part IS NULL
-                        ORDER BY (content = p_op_content[i]) DESC, id LIMIT 1)
-              AND content <> p_op_content[i];
-          -- ... drop the others
-          DELETE FROM records
+          -- already has the address, else the oldest), give it the address, drop the others; none: create it
+          SELECT array_agg(id ORDER BY (content = p_op_content[i]) DESC, id) INTO v_ids
+            FROM records
             WHERE zone_id = p_op_zone[i] AND name = p_op_name[i] AND type = p_op_type[i]
-              AND ipv6_host_part IS NULL
-              AND id <> (SELECT min(id) FROM records
-                         WHERE zone_id = p_op_zone[i] AND name = p_op_name[i] AND type = p_op_type[i]
-                           AND ipv6_host_part IS NULL AND content = p_op_content[i]);
-          -- none there (or deleted meanwhile): create it
-          INSERT INTO records (zone_id, domain_id, name, type, content, ttl)
-            SELECT p_op_zone[i], p_op_domain[i], p_op_name[i], p_op_type[i], p_op_content[i], p_record_ttl
-            WHERE NOT EXISTS (SELECT 1 FROM records
-                              WHERE zone_id = p_op_zone[i] AND name = p_op_name[i] AND type = p_op_type[i]
-                                AND ipv6_host_part IS NULL)
-            ON CONFLICT DO NOTHING;
+              AND ipv6_host_part IS NULL;
+          IF v_ids IS NULL THEN
+            INSERT INTO records (zone_id, domain_id, name, type, content, ttl)
+              VALUES (p_op_zone[i], p_op_domain[i], p_op_name[i], p_op_type[i], p_op_content[i], p_record_ttl)
+              ON CONFLICT DO NOTHING;
+          ELSE
+            UPDATE records SET content = p_op_content[i], updated_at = now()
+              WHERE id = v_ids[1] AND content <> p_op_content[i];
+            IF cardinality(v_ids) > 1 THEN
+              DELETE FROM records WHERE id = ANY(v_ids[2:]);
+            END IF;
+          END IF;
         WHEN 'prefixRecord' THEN
           UPDATE records SET content = p_op_content[i], updated_at = now()
             WHERE id = p_op_record[i] AND ipv6_host_part = p_op_host_part[i];
