@@ -7,9 +7,10 @@
  *    API_WORKERS = that count, per-key call limit lifted) and wrk (autocannon when wrk is not installed)
  *    against /nic/update for BENCH_SECONDS: authenticated updates, half changing the address (good), half
  *    repeating it (nochg);
- * 3. pgbench on the same database, same number of connections: the equivalent single-row UPDATE of a record
- *    (the change-feed trigger fires as it does for the API);
- * 4. prints every rate, pgbench's, and their ratios, then drops the database and the Redis keys.
+ * 3. pgbench on the same database, same number of connections, before the first HTTP run and after each:
+ *    the equivalent single-row UPDATE of a record (the change-feed trigger fires as it does for the API);
+ * 4. prints every rate, pgbench's, and each HTTP rate's ratio to the mean of the pgbench runs either side of
+ *    it, then drops the database and the Redis keys.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -351,9 +352,22 @@ async function main(): Promise<void> {
       `HTTP: ${CONNECTIONS} connections, ${SECONDS} s, ${domains.length} domains, half good / half nochg, ` +
         `API_WORKERS ${WORKER_COUNTS.join(' then ')} (wrk; autocannon when wrk is not installed) ...\n`,
     );
-    const runs: (HttpRun & { workers: number })[] = [];
-    for (const [i, workers] of WORKER_COUNTS.entries())
-      runs.push({ workers, ...(await measure(url, workers, token, domains, i)) });
+    // pgbench before and after every HTTP run: each run is compared with the mean of its neighbours, so a
+    // machine whose load drifts during the benchmark (other work on a shared box) skews the ratios less
+    const pg = async () => {
+      process.stdout.write(
+        `pgbench: ${CONNECTIONS} clients, ${SECONDS} s, single-row UPDATE of records ...\n`,
+      );
+      return pgbench(url, firstRecordId);
+    };
+    const tps = [await pg()];
+    const runs: (HttpRun & { workers: number; tps: number })[] = [];
+    for (const [i, workers] of WORKER_COUNTS.entries()) {
+      process.stdout.write(`API_WORKERS=${workers} ...\n`);
+      const run = await measure(url, workers, token, domains, i);
+      tps.push(await pg());
+      runs.push({ workers, ...run, tps: (tps[i]! + tps[i + 1]!) / 2 });
+    }
     const db = createDb(url, { max: 1 });
     const rows = await db
       .selectFrom('update_log')
@@ -363,23 +377,24 @@ async function main(): Promise<void> {
       .execute();
     await db.destroy();
     const counts = rows.map((x) => `${x.result}=${x.n}`).join(' ');
-    process.stdout.write(`pgbench: ${CONNECTIONS} clients, ${SECONDS} s, single-row UPDATE of records ...\n`);
-    const tps = await pgbench(url, firstRecordId);
     const one = runs.find((r) => r.workers === 1);
+    const w = (n: number) => `${n} worker${n > 1 ? 's' : ''}`;
     process.stdout.write(
       [
         '',
         ...runs.map(
           (r) =>
-            `HTTP updates/s, ${r.workers} worker${r.workers > 1 ? 's' : ''} (${r.client}):`.padEnd(36) +
+            `HTTP updates/s, ${w(r.workers)} (${r.client}):`.padEnd(36) +
             `${r.rps.toFixed(0)}  (${r.detail})`,
         ),
         'update log (all runs):'.padEnd(36) + counts,
-        'pgbench UPDATE tps:'.padEnd(36) + tps.toFixed(0),
+        'pgbench UPDATE tps:'.padEnd(36) +
+          tps.map((t) => t.toFixed(0)).join(', ') +
+          '  (before, between, after)',
         ...runs.map(
           (r) =>
-            `ratio ${r.workers} worker${r.workers > 1 ? 's' : ''} / pgbench:`.padEnd(36) +
-            `${(r.rps / tps).toFixed(2)}x  (target >= 0.5x)` +
+            `ratio ${w(r.workers)} / pgbench:`.padEnd(36) +
+            `${(r.rps / r.tps).toFixed(2)}x  (against ${r.tps.toFixed(0)} tps, the runs either side; target >= 0.5x)` +
             (one && r !== one ? `; ${(r.rps / one.rps).toFixed(2)}x one worker` : ''),
         ),
         '',
