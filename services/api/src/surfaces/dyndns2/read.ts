@@ -47,6 +47,7 @@ export async function readForUpdate(db: Db, as: ReadAs, req: UpdateRequest): Pro
   const { targets, suffixes } = candidateNames(req);
   if ('principal' in as && suffixes.length === 0)
     return { principal: as.principal, domains: [], records: [] };
+  const hash = 'token' in as ? hashToken(as.token) : null;
   const who =
     'principal' in as
       ? sql`SELECT ${as.principal.kind}::text AS kind, ${as.principal.accountId}::integer AS account_id,
@@ -55,11 +56,11 @@ export async function readForUpdate(db: Db, as: ReadAs, req: UpdateRequest): Pro
       : sql`SELECT * FROM (
             SELECT 1 AS pref, 'account' AS kind, id AS account_id, NULL::integer AS domain_id,
                    NULL::text AS domain_name, class, update_token_hash AS hash
-            FROM accounts WHERE update_token_hash = ${hashToken(as.token)} AND disabled_at IS NULL
+            FROM accounts WHERE update_token_hash = ${hash} AND disabled_at IS NULL
             UNION ALL
             SELECT 2, 'domain', d.account_id, d.id, d.name, coalesce(a.class, 'default'), d.token_hash
             FROM domains d LEFT JOIN accounts a ON a.id = d.account_id
-            WHERE d.token_hash = ${hashToken(as.token)} AND a.disabled_at IS NULL
+            WHERE d.token_hash = ${hash} AND a.disabled_at IS NULL
           ) t ORDER BY pref LIMIT 1`;
   const prefixBased = req.prefix
     ? sql`OR (r.domain_id = d.id AND r.type = 'AAAA' AND r.ipv6_host_part IS NOT NULL)`
