@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -95,6 +96,19 @@ static void bigBuffer(int fd, int opt, int forced) {
   if (setsockopt(fd, SOL_SOCKET, forced, &size, sizeof size) != 0) setsockopt(fd, SOL_SOCKET, opt, &size, sizeof size);
 }
 
+// SO_REUSEPORT group: the datagram goes to socket (cpu % n), the socket of the CPU that took it from the
+// network, instead of a hash of the 4-tuple (which leaves a thread idle when few clients send: dnsperf -c 8
+// -T 2 here, 82-117k qps hashed vs 138-155k steered). Without the filter (old kernel) the hash it is.
+static void steerByCpu(int fd, unsigned n) {
+  sock_filter code[] = {
+      {BPF_LD | BPF_W | BPF_ABS, 0, 0, uint32_t(SKF_AD_OFF + SKF_AD_CPU)},
+      {BPF_ALU | BPF_MOD | BPF_K, 0, 0, n},
+      {BPF_RET | BPF_A, 0, 0, 0},
+  };
+  sock_fprog prog = {3, code};
+  setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
+}
+
 uint16_t Engine::bind(const std::string& host, uint16_t port, unsigned threads) {
   if (closed_) throw SystemError("ERR_SOCKET_DGRAM_NOT_RUNNING", "engine closed");
   if (threads < 1) threads = 1;
@@ -133,6 +147,7 @@ uint16_t Engine::bind(const std::string& host, uint16_t port, unsigned threads) 
       else reinterpret_cast<sockaddr_in6&>(sa).sin6_port = htons(port);
     }
   }
+  if (opened.size() > 1) steerByCpu(opened[0], unsigned(opened.size()));
   for (int fd : opened) {
     const uint32_t index = uint32_t(fds_.size());
     fds_.push_back(fd);

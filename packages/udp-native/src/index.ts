@@ -39,7 +39,8 @@ export interface Miss {
 
 export interface UdpEngine {
   /** binds `threads` sockets (SO_REUSEPORT when > 1) on host:port (0 = pick a free port, all threads share it),
-   *  IPV6_V6ONLY for IPv6 hosts, 4 MiB buffers; one native thread per socket (poll + recvmmsg + sendmmsg).
+   *  IPV6_V6ONLY for IPv6 hosts, 4 MiB buffers; one native thread per socket (blocking recvmmsg + sendmmsg);
+   *  the group steers each datagram to the socket of the CPU that received it.
    *  Returns the port. Throws an Error whose `code` is the errno name (EADDRINUSE, EADDRNOTAVAIL, EAFNOSUPPORT...). */
   bind(host: string, port: number, threads: number): number;
   /** JS replies (after RRL decided in JS via rrlCheck): sent at once, sendmmsg when several; EAGAIN = dropped+counted */
@@ -60,7 +61,7 @@ export interface UdpEngine {
   /** the same RRL buckets the native hits use: 0 send, 1 slip, 2 drop (not counted in stats: the caller counts) */
   rrlCheck(address: string): 0 | 1 | 2;
   stats(): EngineStats;
-  /** stops the threads (eventfd wake-up), joins them, closes the sockets, releases the threadsafe function.
+  /** stops the threads (woken by shutdown() on their sockets), joins them, closes the sockets, releases the threadsafe function.
    *  The engine never keeps the process alive by itself (unref'd threadsafe function). Idempotent. */
   close(): void;
 }

@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { loadUdpNative, type UdpEngine } from '../src';
 import {
   client,
@@ -12,6 +15,34 @@ import {
   until,
   type Client,
 } from './helpers';
+
+const run = promisify(execFile);
+
+/** Asks the cached name (prints 1 when answered) and then an uncached one (a miss), from wherever it is pinned. */
+const pinnedClient = `
+const dgram = require('node:dgram');
+const port = Number(process.argv[1]);
+const q = (name) => {
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  return Buffer.concat([Buffer.from([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+};
+const s = dgram.createSocket('udp4');
+const t = setTimeout(() => { console.log(0); s.close(); }, 2000);
+s.on('message', () => { clearTimeout(t); console.log(1); s.send(q('miss.example'), port, '127.0.0.1', () => s.close()); });
+s.send(q('t.example'), port, '127.0.0.1');
+`;
+
+/** Two CPUs this process may use, one even and one odd (the engine steers by cpu % threads), or just one. */
+function twoCpus(): number[] {
+  const list = /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
+  const all = list.split(',').flatMap((r) => {
+    const [a, b] = r.split('-').map(Number);
+    return Array.from({ length: (b ?? a!) - a! + 1 }, (_, i) => a! + i);
+  });
+  const even = all.find((c) => c % 2 === 0);
+  const odd = all.find((c) => c % 2 === 1);
+  return even !== undefined && odd !== undefined ? [even, odd] : [all[0]!];
+}
 
 /** The engine's two paths over real sockets: misses to JavaScript and back out through send(), hits answered natively. */
 describe('udp-native engine', () => {
@@ -132,19 +163,26 @@ describe('udp-native engine', () => {
 });
 
 describe('udp-native sockets', () => {
-  test('several threads on one port all serve', async () => {
+  test('several threads on one port all serve (a datagram goes to the socket of the CPU that received it)', async () => {
     const { engine, port, misses } = startEngine({}, 2);
     try {
       engine.setVersion(1);
       engine.cacheSet(1, nameWire('t.example'), 1, 1, false, response('t.example'), 0);
-      const clients = await Promise.all(Array.from({ length: 24 }, () => client()));
-      const replies = await Promise.all(clients.map((x) => x.ask(port, query('t.example'))));
-      expect(replies.every((r) => r !== null)).toBe(true);
-      // misses tell which socket took each client (the first 4 bytes of the opaque peer): both did
-      await Promise.all(clients.map((x) => x.ask(port, query('miss.example'), 100)));
-      await until(() => misses.length === clients.length);
-      expect(new Set(misses.map((m) => m.peer.readUInt32LE(0))).size).toBe(2);
-      for (const x of clients) x.close();
+      // a client process per CPU (loopback delivers on the sender's CPU): each gets its hit, and its misses
+      // show (the first 4 bytes of the opaque peer) which socket took them
+      const pinned = twoCpus();
+      const cpus = pinned.length;
+      const answered = await Promise.all(
+        pinned.map((cpu) =>
+          run('taskset', ['-c', String(cpu), process.execPath, '-e', pinnedClient, String(port)]).then((r) =>
+            Number(r.stdout.trim()),
+          ),
+        ),
+      );
+      expect(answered).toEqual(Array(cpus).fill(1));
+      await until(() => misses.length === cpus);
+      expect(new Set(misses.map((m) => m.peer.readUInt32LE(0))).size).toBe(cpus);
+      expect(engine.stats().hits).toBe(cpus);
     } finally {
       engine.close();
     }
