@@ -58,6 +58,9 @@ export interface ResponderOptions {
  * → bytes out.
  * `handle` never throws for any input and returns null when nothing must be sent; an AXFR (TCP only, to
  * allowed secondaries) yields several messages.
+ * With the native UDP fast path (transport/fast-path.ts) this stays the only place that decides answers:
+ * every answer cached here is handed to the engine too (`cacheSink`), which re-stamps it for later UDP
+ * queries exactly as `restamp()` does, and UDP rate limiting asks the engine's buckets (`rrl`).
  */
 export class Responder {
   readonly cache: PacketCache;
@@ -114,7 +117,8 @@ export class Responder {
           ? Math.min(Math.max(msg.edns.udpSize, UDP_CLASSIC), this.udpMax)
           : UDP_CLASSIC;
     if (client.reserve) limit -= client.reserve;
-    // 5. packet cache: the encoded answer to this normalised question, re-stamped for this query
+    // 5. packet cache: the encoded answer to this normalised question, re-stamped for this query (on the
+    //    native path a UDP hit never gets here: the engine answered it from its copy)
     const store = this.store();
     if (this.useCache && q.plain) {
       const hit = this.cache.get(store.version, q.lname, q.type, q.class, dnssec);

@@ -5,7 +5,13 @@ import { RateLimiter, type RrlOptions } from './limits/rrl';
 import { DEFAULT_CACHE_MB } from './cache';
 import { DnsMetrics, type MetricsServer } from './metrics/metrics';
 import { Responder } from './responder';
-import { chooseUdpPath, FastPath, parseFastPathMode, type FastPathMode } from './transport/fast-path';
+import {
+  chooseUdpPath,
+  FastPath,
+  logUdpPath,
+  parseFastPathMode,
+  type FastPathMode,
+} from './transport/fast-path';
 import { listen } from './transport/listeners';
 import { axfrHandler, parseSecondary } from './xfr/axfr';
 import { UDP_CLASSIC, UDP_DEFAULT_PAYLOAD } from './wire/constants';
@@ -170,13 +176,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       : null;
   const rrl = rrlOpts && !fastPath ? new RateLimiter(rrlOpts) : null;
   if (fastPath) store.onVersion((v) => fastPath.setVersion(v));
-  if (udpPath.path === 'native') log.info({ udpPath: 'native', threads: fastPath!.threads }, 'udp path');
-  else if (udpPath.unavailable)
-    log.warn(
-      { udpPath: 'typescript', reason: udpPath.reason },
-      'native UDP fast path unavailable; answering UDP from the TypeScript path',
-    );
-  else log.info({ udpPath: 'typescript', reason: udpPath.reason }, 'udp path');
+  logUdpPath(log, udpPath, fastPath?.threads ?? 0);
 
   let stopped = false;
   const apply = async (changes: FeedChange[]): Promise<void> => {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { RrlOptions, RrlVerdict } from '../limits/rrl';
 import type { CacheSink, Responder, RrlCheck } from '../responder';
 import type { Question } from '../wire/validate';
@@ -24,6 +25,17 @@ export function chooseUdpPath(mode: FastPathMode): UdpPathChoice {
   if (mode === 'on')
     throw new Error(`DNS_FAST_PATH=on but the native UDP fast path cannot be loaded: ${loaded.reason}`);
   return { path: 'typescript', reason: loaded.reason, unavailable: true };
+}
+
+/** The one start line saying which path answers UDP (tests, the bench and the compose test read it). */
+export function logUdpPath(log: Logger, choice: UdpPathChoice, threads: number): void {
+  if (choice.path === 'native') log.info({ udpPath: 'native', threads }, 'udp path');
+  else if (choice.unavailable)
+    log.warn(
+      { udpPath: 'typescript', reason: choice.reason },
+      'native UDP fast path unavailable; answering UDP from the TypeScript path',
+    );
+  else log.info({ udpPath: 'typescript', reason: choice.reason }, 'udp path');
 }
 
 export interface FastPathOptions {
