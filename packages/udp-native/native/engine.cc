@@ -270,6 +270,11 @@ void Engine::run(Worker* w) {
 }
 
 void Engine::send(const std::vector<Reply>& replies) {
+  if (closed_) {
+    // the descriptors are closed (their numbers may already belong to other files): nothing goes out
+    jsSendErrors_.fetch_add(replies.size(), std::memory_order_relaxed);
+    return;
+  }
   // group by socket (few), then sendmmsg in batches; the JavaScript thread never waits: EAGAIN = dropped
   std::vector<uint32_t> sockets;
   for (const Reply& r : replies) {

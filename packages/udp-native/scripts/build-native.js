@@ -6,6 +6,7 @@
  */
 'use strict';
 const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
 const path = require('node:path');
 
 const strict = process.argv.includes('--strict');
@@ -23,8 +24,13 @@ try {
   return done('node-gyp is not installed');
 }
 const args = [gyp, 'rebuild'];
-// headers of the running node: npm's `nodedir` (here /usr, headers in /usr/include/node) avoids a download
-if (process.env.npm_config_nodedir) args.push(`--nodedir=${process.env.npm_config_nodedir}`);
+// headers of the running node without a download: npm's `nodedir` (here /usr, headers in /usr/include/node), else
+// the prefix of this node binary when it ships its headers (a distribution's or an official tarball's node)
+const prefix = path.resolve(path.dirname(process.execPath), '..');
+const nodedir =
+  process.env.npm_config_nodedir ||
+  (fs.existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? prefix : null);
+if (nodedir) args.push(`--nodedir=${nodedir}`);
 const r = spawnSync(process.execPath, args, {
   cwd: root,
   stdio: strict ? 'inherit' : 'pipe',

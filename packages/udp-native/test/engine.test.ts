@@ -159,6 +159,9 @@ describe('udp-native engine', () => {
     engine.close();
     engine.close();
     expect(engine.stats()).toEqual(before);
+    // a late reply to a miss is counted, never written to a descriptor number reused since
+    engine.send([[misses[0]!.peer, Buffer.from('late')]]);
+    expect(engine.stats().sendErrors).toBe(1);
   });
 });
 
