@@ -109,12 +109,41 @@ static void steerByCpu(int fd, unsigned n) {
   setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof prog);
 }
 
+static void setPort(sockaddr_storage& sa, uint16_t port) {
+  if (sa.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(sa).sin_port = htons(port);
+  else if (sa.ss_family == AF_INET6) reinterpret_cast<sockaddr_in6&>(sa).sin6_port = htons(port);
+}
+
+// A port no socket holds on this address (a plain socket bound to port 0, then closed).
+static uint16_t freePort(sockaddr_storage sa, socklen_t saLen, const std::string& host) {
+  setPort(sa, 0);
+  const int fd = socket(sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw sysError(errno, "socket " + host);
+  const int one = 1;
+  if (sa.ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  sockaddr_storage got;
+  socklen_t gotLen = sizeof got;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), saLen) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&got), &gotLen) != 0) {
+    const int err = errno;
+    ::close(fd);
+    throw sysError(err, "bind " + host + ":0");
+  }
+  ::close(fd);
+  return portOf(got);
+}
+
 uint16_t Engine::bind(const std::string& host, uint16_t port, unsigned threads) {
   if (closed_) throw SystemError("ERR_SOCKET_DGRAM_NOT_RUNNING", "engine closed");
   if (threads < 1) threads = 1;
   sockaddr_storage sa;
   socklen_t saLen;
   if (!resolve(host, port, sa, saLen)) throw SystemError("ENOTFOUND", "bind: cannot resolve " + host);
+  // Port 0 with several threads: the kernel, choosing a port for a SO_REUSEPORT socket, may hand out one that
+  // another reuseport group of this user holds (two engines would share traffic). A plain socket is only given a
+  // port nobody holds: it picks, then the group binds there.
+  if (port == 0 && threads > 1) port = freePort(sa, saLen, host);
+  setPort(sa, port);
   std::vector<int> opened;
   auto fail = [&](int err, const std::string& what) {
     for (int fd : opened) ::close(fd);
@@ -137,14 +166,11 @@ uint16_t Engine::bind(const std::string& host, uint16_t port, unsigned threads) 
     bigBuffer(fd, SO_RCVBUF, SO_RCVBUFFORCE);
     bigBuffer(fd, SO_SNDBUF, SO_SNDBUFFORCE);
     if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), saLen) != 0) throw fail(errno, "bind");
-    if (i == 0) {
-      // port 0: the first socket picks, the others join it through SO_REUSEPORT
+    if (i == 0 && port == 0) {
       sockaddr_storage got;
       socklen_t gotLen = sizeof got;
       if (getsockname(fd, reinterpret_cast<sockaddr*>(&got), &gotLen) != 0) throw fail(errno, "getsockname");
       port = portOf(got);
-      if (sa.ss_family == AF_INET) reinterpret_cast<sockaddr_in&>(sa).sin_port = htons(port);
-      else reinterpret_cast<sockaddr_in6&>(sa).sin6_port = htons(port);
     }
   }
   if (opened.size() > 1) steerByCpu(opened[0], unsigned(opened.size()));

@@ -213,6 +213,22 @@ describe('udp-native sockets', () => {
     }
   });
 
+  test('engines on port 0 never share a port, whatever their threads; an address not ours is EADDRNOTAVAIL', () => {
+    const engines = Array.from({ length: 20 }, () => startEngine({}, 2));
+    try {
+      expect(new Set(engines.map((e) => e.port)).size).toBe(engines.length);
+      let err: unknown;
+      try {
+        engines[0]!.engine.bind('192.0.2.1', 0, 2);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'EADDRNOTAVAIL' });
+    } finally {
+      for (const e of engines) e.engine.close();
+    }
+  });
+
   test('an IPv6 host is bound v6-only and reports the v6 client address', async () => {
     const { engine } = startEngine();
     const misses: string[] = [];
