@@ -13,7 +13,7 @@
  *    it, then drops the database and the Redis keys.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -317,6 +317,32 @@ function clearRedis(): Promise<void> {
   });
 }
 
+/**
+ * CPU time (user + system, ms) used so far by process `root` and its children (the API's workers), from
+ * /proc (Linux); 0 elsewhere. On a shared machine CPU per update is steadier than updates per second.
+ */
+function cpuMs(root: number | undefined): number {
+  if (!root) return 0;
+  let ticks = 0;
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue; // gone meanwhile
+      }
+      // fields after the command name: state ppid ... utime(14) stime(15), counted from 1
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(entry) === root || Number(f[1]) === root) ticks += Number(f[11]) + Number(f[12]);
+    }
+  } catch {
+    return 0;
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 /** One worker count: start the API, warm it up, measure (wrk, else autocannon), stop it. */
 async function measure(url: string, workers: number, token: string, domains: string[], run: number) {
   const server = await startServer(url, workers);
@@ -337,7 +363,10 @@ async function measure(url: string, workers: number, token: string, domains: str
         detail: `latency p50 ${ac.latency.p50} ms, p99 ${ac.latency.p99} ms; non-2xx ${ac.non2xx}, errors ${ac.errors}`,
       };
     }
-    return (await wrkBench(server.port, token, domains, firstRound))!;
+    const cpu0 = cpuMs(server.child.pid);
+    const run1 = (await wrkBench(server.port, token, domains, firstRound))!;
+    const cpu = (cpuMs(server.child.pid) - cpu0) / (run1.rps * SECONDS);
+    return cpu > 0 ? { ...run1, detail: `${run1.detail}; API CPU ${cpu.toFixed(2)} ms/update` } : run1;
   } finally {
     await stopServer(server.child);
   }
