@@ -14,7 +14,9 @@ let servers: RunningServers;
 let port: number;
 
 beforeAll(async () => {
-  h = await createTestApp({ API_HEADERS_TIMEOUT_SECONDS: '2', API_REQUEST_TIMEOUT_SECONDS: '3' });
+  // headers timeout 6 s: short enough for the 408 test below, long enough that none of the 1500 requests of the
+  // first test (a loaded 2-core CI machine delays some by 2 s and more) ends as a 408
+  h = await createTestApp({ API_HEADERS_TIMEOUT_SECONDS: '6', API_REQUEST_TIMEOUT_SECONDS: '8' });
   servers = await startServers(
     h.app,
     { ...h.deps.config, API_HOST: '127.0.0.1', API_PORT: 0 },
