@@ -1,9 +1,8 @@
 import { isTransientDbError } from '@ddns/db';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import pinoHttp from 'pino-http';
 import type { ApiDeps } from './deps';
+import { accessLog } from './http/access-log';
 import { sendUnavailable } from './http/unavailable';
-import { isHealthPoll, pathOnly } from './logger';
 import { accountApiRoutes } from './surfaces/account-api/routes';
 import { acmeRoutes } from './surfaces/acme/routes';
 import { dyndns2Routes } from './surfaces/dyndns2/routes';
@@ -22,20 +21,7 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', parseTrustProxy(deps.config.TRUST_PROXY));
   app.set('query parser', 'extended');
-  app.use(
-    pinoHttp({
-      logger: deps.logger,
-      autoLogging: { ignore: (req) => isHealthPoll(req.url) },
-      serializers: {
-        req: (req: { method: string; url: string; remoteAddress?: string }) => ({
-          method: req.method,
-          url: pathOnly(req.url),
-          remoteAddress: req.remoteAddress,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  app.use(accessLog(app, deps.logger));
 
   app.use(opsRoutes(deps));
   app.use(dyndns2Routes(deps));
