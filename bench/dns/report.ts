@@ -35,6 +35,52 @@ export interface Run {
   skipped: string[];
 }
 
+const median = (xs: number[]) => {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return s.length ? s[Math.floor((s.length - 1) / 2)]! : NaN;
+};
+
+/**
+ * Several rounds of the same bench as one: each row's figures the median over the rounds (each figure on its
+ * own), the qps range of the rounds in its note; the same for the loads.
+ */
+export function medianRun(rounds: Run[]): Run {
+  if (rounds.length === 1) return rounds[0]!;
+  const first = rounds[0]!;
+  const rows = first.rows.map((r): Row => {
+    const all = rounds.flatMap((x) =>
+      x.rows.filter((y) => y.server === r.server && variant(y) === variant(r)),
+    );
+    const qps = all.map((y) => y.qps);
+    return {
+      ...r,
+      qps: median(qps),
+      avgMs: median(all.map((y) => y.avgMs)),
+      lostPct: median(all.map((y) => y.lostPct)),
+      p50Ms: median(all.map((y) => y.p50Ms)),
+      p99Ms: median(all.map((y) => y.p99Ms)),
+      note: `${r.note}; median of ${all.length}, qps ${f(Math.min(...qps))}-${f(Math.max(...qps))}`,
+    };
+  });
+  const loads = first.loads.map((l): Load => {
+    const all = rounds.flatMap((x) => x.loads.filter((y) => y.server === l.server && y.zone === l.zone));
+    const loadMs = median(all.map((y) => y.loadMs ?? NaN));
+    return {
+      ...l,
+      readyMs: median(all.map((y) => y.readyMs)),
+      loadMs: Number.isFinite(loadMs) ? loadMs : null,
+      rssKb: median(all.map((y) => y.rssKb)),
+    };
+  });
+  return {
+    names: first.names,
+    rows,
+    loads,
+    skipped: [...new Set(rounds.flatMap((x) => x.skipped))],
+    loadAvg: [first.loadAvg[0], rounds[rounds.length - 1]!.loadAvg[1]],
+  };
+}
+
 export interface ReportOptions {
   durationS: number;
   rate: number;
