@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import type { IncomingHttpHeaders } from 'node:http';
 import { isHostLabel, normalizeName } from '@ddns/records';
-import { hashToken } from '@ddns/secrets';
 import { candidateTokens, clientIp, parseAuthorization } from '../../auth';
 import { parsePrefix, prefixOf, type Ipv6Prefix } from './prefix';
 
@@ -62,11 +61,6 @@ export interface PresentedCredentials {
   tokens: string[];
   /** account e-mail + password (seed 000: `username=<email>&password=`; or Basic `email:password`) */
   login?: { email: string; password: string };
-  /**
-   * What failures, lockouts and call limits count against before we know who the caller is: the e-mail of a
-   * password login, else the SHA-256 of the first candidate token. Undefined when nothing was presented.
-   */
-  key?: string;
 }
 
 const looksLikeEmail = (s: string) => /^[^\s@:]+@[^\s@:]+$/.test(s);
@@ -97,12 +91,7 @@ export function parseCredentials(
       login = { email: h.user.trim().toLowerCase(), password: h.password };
   }
   if (password && !tokens.includes(password)) tokens.push(password);
-  const key = login
-    ? `email:${login.email}`
-    : tokens[0] !== undefined
-      ? `token:${hashToken(tokens[0])}`
-      : undefined;
-  return login ? { tokens, login, key } : { tokens, key };
+  return login ? { tokens, login } : { tokens };
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import type { Db } from '@ddns/db';
-import { hashToken, tokenMatches } from '@ddns/secrets';
+import { timingSafeEqual } from 'node:crypto';
+import { hashToken } from '@ddns/secrets';
 import { sql } from 'kysely';
 import type { UpdateRequest } from './parse';
 import { candidateNames, type DomainRow, type RecordRow } from './plan';
@@ -43,6 +44,12 @@ interface ReadRow {
   r_host_part: string | null;
 }
 
+/** The stored hash is the one the query matched on; compared again in constant time, without hashing twice. */
+function sameHash(hash: string, stored: string | null): boolean {
+  if (stored === null || stored.length !== hash.length) return false;
+  return timingSafeEqual(Buffer.from(hash, 'latin1'), Buffer.from(stored, 'latin1'));
+}
+
 export async function readForUpdate(db: Db, as: ReadAs, req: UpdateRequest): Promise<UpdateRead> {
   const { targets, suffixes } = candidateNames(req);
   if ('principal' in as && suffixes.length === 0)
@@ -82,7 +89,7 @@ export async function readForUpdate(db: Db, as: ReadAs, req: UpdateRequest): Pro
   const first = rows[0];
   let principal: Principal | undefined;
   if ('principal' in as) principal = as.principal;
-  else if (first && tokenMatches(as.token, first.w_hash)) {
+  else if (first && hash !== null && sameHash(hash, first.w_hash)) {
     principal =
       first.w_kind === 'account'
         ? { kind: 'account', accountId: first.w_account!, accountClass: first.w_class }

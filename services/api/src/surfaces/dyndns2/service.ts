@@ -130,7 +130,7 @@ export class UpdaterService {
     let principal: Principal | undefined;
     try {
       const creds = parseCredentials(input.headers, input.query, input.body);
-      if (!creds.key) {
+      if (!creds.login && creds.tokens.length === 0) {
         await writeLog(this.db, {
           accountId: null,
           domainId: null,
