@@ -50,6 +50,25 @@ describe('updates and reply codes', () => {
     expect(logs[0]!.domain_id).not.toBeNull();
   });
 
+  test('a conditional request still gets the whole answer (no ETag, never a 304); length and charset set', async () => {
+    const o = await owner(h.t.db, 'dyn.test', 1);
+    const [a] = names(o);
+    const first = await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.20' })
+      .auth('none', o.acct.updateToken);
+    expect(first.headers.etag).toBeUndefined();
+    expect(first.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(first.headers['content-length']).toBe(String(Buffer.byteLength('good 192.0.2.20\n')));
+    const again = await api()
+      .get('/nic/update')
+      .query({ hostname: a, myip: '192.0.2.20' })
+      .auth('none', o.acct.updateToken)
+      .set('If-None-Match', '*');
+    expect(again.status).toBe(200);
+    expect(again.text).toBe('nochg 192.0.2.20\n');
+  });
+
   test('a hostile user agent is stored verbatim (the writes inline their values as literals)', async () => {
     const o = await owner(h.t.db, 'dyn.test', 1);
     const [a] = names(o);
