@@ -1,5 +1,5 @@
 import { createContext, type ComponentChildren } from 'preact';
-import { useContext, useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, setCsrfToken } from './api/client';
 import type { Account, Meta, Session, WhoAmI } from './api/types';
 
@@ -23,12 +23,18 @@ export function useSession(): SessionState {
 export function SessionProvider({ children }: { children: ComponentChildren }) {
   const [account, setAccount] = useState<Account | null | undefined>(undefined);
   const [meta, setMeta] = useState<Meta | undefined>(undefined);
+  const generation = useRef(0);
   const refresh = async () => {
+    // a whoami still in flight when the user logs in or out must not overwrite what that did (a late 401 of
+    // the old session would drop the new session's CSRF token, and its logout would then be refused)
+    const asked = ++generation.current;
     try {
       const who = await api.get<WhoAmI>('/v1/auth/whoami');
+      if (asked !== generation.current) return;
       setCsrfToken(who.csrfToken);
       setAccount(who.account);
     } catch (err) {
+      if (asked !== generation.current) return;
       if (err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 404)) {
         setCsrfToken(undefined);
         setAccount(null);
@@ -46,11 +52,13 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
     account,
     meta,
     signedIn: (s) => {
+      generation.current++;
       setCsrfToken(s.csrfToken);
       setAccount(s.account);
     },
     refresh,
     logout: async () => {
+      generation.current++;
       try {
         await api.post('/v1/auth/logout');
       } finally {
