@@ -36,12 +36,25 @@ function withDevDatabase(env: NodeJS.ProcessEnv, io: CliIo): NodeJS.ProcessEnv {
 /** Runs one CLI command; returns the exit code. */
 export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo = stdio): Promise<number> {
   const json = argv.includes('--json');
+  /** A refusal: one line `ddns: …` (with the usage for a wrong command line), or one JSON object with --json. */
+  const fail = (message: string, usageOf?: CommandGroup[], problems?: string[]) => {
+    if (json)
+      io.err(
+        JSON.stringify({
+          error: message,
+          ...(problems ? { problems } : {}),
+          ...(usageOf ? { usage: usageOf.flatMap((g) => g.usage.map((u) => `ddns ${u}`)) } : {}),
+        }),
+      );
+    else if (problems) problems.forEach((l) => io.err(l));
+    else io.err(`ddns: ${message}${usageOf ? `\n${usage(usageOf)}` : ''}`);
+  };
   const [name, ...rest] = argv;
   const group = commandGroups.find((g) => g.name === name);
   if (!group) {
     const help = name === '--help' || name === '-h';
     if (help || name === undefined) io.out(usage(commandGroups));
-    else io.err(`ddns: unknown command "${argv.join(' ')}"\n${usage(commandGroups)}`);
+    else fail(`unknown command "${argv.join(' ')}"`, commandGroups);
     return help ? 0 : 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
@@ -65,15 +78,15 @@ export async function runCli(argv: string[], env: NodeJS.ProcessEnv, io: CliIo =
     return 0;
   } catch (err) {
     if (err instanceof ConfigError) {
-      err.problems.forEach((l) => io.err(l));
+      fail(err.problems.join('; '), undefined, err.problems);
       return 2;
     }
     if (err instanceof UsageError || isParseArgsError(err)) {
-      io.err(`ddns: ${err.message}\n${usage([group])}`);
+      fail(err.message, [group]);
       return 2;
     }
     if (err instanceof OpError) {
-      io.err(json ? JSON.stringify({ error: err.message }) : `ddns: ${err.message}`);
+      fail(err.message);
       return 1;
     }
     throw err;

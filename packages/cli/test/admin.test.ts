@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '@ddns/cli';
 import { verifyPassword } from '@ddns/secrets';
 import { createTestDatabase, type TestDatabase } from '@ddns/testkit';
 import { runAgainst, type CliResult } from './support';
@@ -234,6 +236,29 @@ describe('account list / disable / enable / set-class / set-password', () => {
   }, 60000);
 });
 
+describe('account rotate-key / rotate-update-token', () => {
+  test('each replaces its own secret (shown once); an unknown account is one line', async () => {
+    const key = await cli('account', 'rotate-key', 'ben@example.com');
+    expect(key.code).toBe(0);
+    expect(key.out).toMatch(
+      /^new API key for ben@example\.com\nAPI key: [A-Za-z0-9_-]{43}\n.*update token is unchanged/,
+    );
+    const token = await cli('account', 'rotate-update-token', '--email', 'ben@example.com');
+    expect(token.code).toBe(0);
+    expect(token.out).toMatch(
+      /^new update token for ben@example\.com\nupdate token: [A-Za-z0-9_-]{43}\n.*API key is unchanged/,
+    );
+    await refusedOneLine(
+      ['account', 'rotate-key', 'zed@example.com'],
+      /no account with e-mail zed@example\.com/,
+    );
+    await refusedOneLine(
+      ['account', 'rotate-update-token', 'zed@example.com'],
+      /no account with e-mail zed@example\.com/,
+    );
+  });
+});
+
 describe('account delete', () => {
   test('needs --yes; then the account goes and its names are free again', async () => {
     const before = await names('domains');
@@ -305,4 +330,71 @@ test('wrong command lines exit 2 with the group’s usage', async () => {
     expect(r.err).toMatch(/usage: ddns/);
   }
   expect((await cli('zone', '--help')).out).toMatch(/zone remove NAME/);
+});
+
+describe('--json everywhere', () => {
+  test('every operator command prints exactly one JSON document on stdout', async () => {
+    const commands = [
+      ['migrate'],
+      ['zone', 'add', 'json.example', '--shared'],
+      ['zone', 'list'],
+      ['account', 'create', '--email', 'jo@example.com', '--password', 'jo-password'],
+      ['account', 'list'],
+      ['account', 'disable', 'jo@example.com'],
+      ['account', 'enable', 'jo@example.com'],
+      ['account', 'set-class', 'jo@example.com', 'plus'],
+      ['account', 'set-password', 'jo@example.com', '--password', 'another password'],
+      ['account', 'rotate-key', 'jo@example.com'],
+      ['account', 'rotate-update-token', 'jo@example.com'],
+      ['domain', 'add', 'jo.json.example', '--account', 'jo@example.com'],
+      ['domain', 'list'],
+      ['domain', 'remove', 'jo.json.example'],
+      ['account', 'delete', 'jo@example.com', '--yes'],
+      ['zone', 'remove', 'json.example'],
+      ['tsig', 'generate', 'json-key'],
+    ];
+    for (const argv of commands) {
+      const r = await cli(...argv, '--json');
+      expect({ argv, code: r.code, err: r.err }).toEqual({ argv, code: 0, err: '' });
+      expect(r.out.split('\n')).toHaveLength(1);
+      expect(typeof JSON.parse(r.out)).toBe('object');
+    }
+  });
+
+  test('with --json, a wrong command line and a bad configuration are one JSON object on stderr (exit 2)', async () => {
+    const usage = await cli('account', 'frob', '--json');
+    expect(usage).toMatchObject({ code: 2, out: '' });
+    expect(JSON.parse(usage.err)).toEqual({
+      error: 'unknown command "account frob"',
+      usage: expect.arrayContaining([
+        'ddns account list',
+        expect.stringMatching(/^ddns account rotate-key E/),
+      ]),
+    });
+    const option = await cli('account', 'list', '--bogus', '--json');
+    expect(option.code).toBe(2);
+    expect(JSON.parse(option.err)).toMatchObject({ error: expect.stringMatching(/--bogus/) });
+    const unknown = await cli('frobnicate', '--json');
+    expect(unknown.code).toBe(2);
+    expect(JSON.parse(unknown.err)).toMatchObject({ error: 'unknown command "frobnicate --json"' });
+
+    const err: string[] = [];
+    const out: string[] = [];
+    // no DATABASE_URL and no running pnpm dev
+    const code = await runCli(
+      ['account', 'list', '--json'],
+      { DEV_DATA_DIR: join(tmpdir(), 'ddns-no-dev-here') },
+      {
+        out: (s) => out.push(s),
+        err: (s) => err.push(s),
+      },
+    );
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toHaveLength(1);
+    expect(JSON.parse(err[0]!)).toEqual({
+      error: 'config: DATABASE_URL is required',
+      problems: ['config: DATABASE_URL is required'],
+    });
+  });
 });
