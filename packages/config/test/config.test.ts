@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ConfigError, MIN_SECRET_LENGTH, parseConfig, pick } from '@ddns/config';
@@ -75,6 +75,21 @@ test.each(['api', 'dns', 'mailer'])(
   120_000,
 );
 
+test('metrics listen on loopback ports of their own unless opened on purpose', () => {
+  expect(
+    parseConfig(pick('API_METRICS_HOST', 'API_METRICS_PORT', 'DNS_METRICS_HOST', 'DNS_METRICS_PORT'), {}),
+  ).toEqual({
+    API_METRICS_HOST: '127.0.0.1',
+    API_METRICS_PORT: 9464,
+    DNS_METRICS_HOST: '127.0.0.1',
+    DNS_METRICS_PORT: 9153,
+  });
+  // and never on the public ports
+  const d = parseConfig(pick('API_PORT', 'API_HTTP_PORT', 'DNS_PORT'), {});
+  expect([d.API_PORT, d.API_HTTP_PORT, d.DNS_PORT]).not.toContain(9464);
+  expect([d.API_PORT, d.API_HTTP_PORT, d.DNS_PORT]).not.toContain(9153);
+});
+
 test('ACME_DNS_SERVER is host:port', () => {
   expect(parseConfig(pick('ACME_DNS_SERVER'), { ACME_DNS_SERVER: 'dns:5353' })).toEqual({
     ACME_DNS_SERVER: 'dns:5353',
@@ -121,10 +136,25 @@ describe('JWT_SECRET and SECRETS_KEY', () => {
     if (value) expect(p).not.toContain(value); // never echoed
   });
 
-  test.each(['api', 'mailer'])(
-    'the %s service refuses a placeholder secret',
-    (svc) => {
-      const r = spawnSync(
+  // Outside `pnpm dev` (which makes random ones in .data/dev-secrets.json) a service gets its secrets from its
+  // environment only: each refuses to start, with one line naming the variable, when one is missing, short or
+  // a placeholder. api needs JWT_SECRET and SECRETS_KEY; dns (DNSSEC keys) and mailer SECRETS_KEY.
+  const unfit: [string, string | undefined, string][] = [
+    ['missing', undefined, 'is required'],
+    [
+      'short',
+      randomBytes(15).toString('hex'),
+      'must be at least 32 characters (generate one: openssl rand -hex 32)',
+    ],
+    [
+      'a placeholder',
+      'compose-dev-secrets-key-change-me',
+      'is a placeholder, not a secret (generate one: openssl rand -hex 32)',
+    ],
+  ];
+  const start = (svc: string, env: Record<string, string | undefined>) =>
+    new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
         join(root, 'node_modules', '.bin', 'tsx'),
         [join(root, 'services', svc, 'src', 'main.ts')],
         {
@@ -133,17 +163,47 @@ describe('JWT_SECRET and SECRETS_KEY', () => {
             DATABASE_URL: 'postgres://127.0.0.1:1/none',
             REDIS_URL: 'redis://127.0.0.1:1',
             JWT_SECRET: randomBytes(32).toString('hex'),
-            SECRETS_KEY: 'compose-dev-secrets-key-change-me',
+            SECRETS_KEY: randomBytes(32).toString('hex'),
+            ...env,
           },
-          encoding: 'utf8',
-          timeout: 90_000,
+          stdio: ['ignore', 'ignore', 'pipe'],
         },
       );
-      expect(r.status).toBe(1);
-      expect(r.stderr.trim()).toBe(
-        'config: SECRETS_KEY is a placeholder, not a secret (generate one: openssl rand -hex 32)',
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stderr });
+      });
+    });
+
+  test.each([
+    ['api', ['JWT_SECRET', 'SECRETS_KEY']],
+    ['dns', ['SECRETS_KEY']],
+    ['mailer', ['SECRETS_KEY']],
+  ])(
+    'the %s service refuses to start with a missing, short or placeholder %j',
+    async (svc, names) => {
+      const cases = names.flatMap((name) =>
+        unfit.map(([what, value, message]) => ({
+          name,
+          what,
+          value,
+          expected: `config: ${name} ${message}`,
+        })),
+      );
+      // side by side: each start fails at its configuration, before any connection
+      const results = await Promise.all(
+        cases.map(async (c) => {
+          const r = await start(svc, { [c.name]: c.value });
+          return { case: `${c.name} ${c.what}`, code: r.code, stderr: r.stderr.trim() };
+        }),
+      );
+      expect(results).toEqual(
+        cases.map((c) => ({ case: `${c.name} ${c.what}`, code: 1, stderr: c.expected })),
       );
     },
-    120_000,
+    180_000,
   );
 });
