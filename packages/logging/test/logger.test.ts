@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger, prettyLineFactory } from '@ddns/logging';
 
@@ -37,4 +40,42 @@ test('pnpm dev turns a child’s JSON line into the readable form and leaves oth
   expect(pretty(line)).toMatch(/WARN \(mailer\): smtp slow$/);
   expect(pretty('plain text')).toBe('plain text');
   expect(pretty('{not json')).toBe('{not json');
+});
+
+describe('a real process picks the format from its stdout', () => {
+  const root = join(__dirname, '..', '..', '..');
+  const tsx = join(root, 'node_modules', '.bin', 'tsx');
+  // what a service does at start: the factory with no `pretty`, so stdout decides
+  const env = {
+    ...process.env,
+    CODE: "require('@ddns/logging').createLogger({ name: 'dns', level: 'info' }).info({ zones: 3 }, 'zones loaded')",
+  };
+
+  test('a pipe gets JSON, one object per line', () => {
+    const out = execFileSync('sh', ['-c', `${tsx} -e "$CODE"`], { cwd: root, env, encoding: 'utf8' });
+    expect(JSON.parse(out.trim())).toMatchObject({ level: 30, name: 'dns', zones: 3, msg: 'zones loaded' });
+  }, 60_000);
+
+  test('a terminal gets pino-pretty lines (script(1) gives the process a pseudo-terminal)', () => {
+    const out = execFileSync('script', ['-qefc', `${tsx} -e "$CODE"`, '/dev/null'], {
+      cwd: root,
+      env,
+      encoding: 'utf8',
+    });
+    // eslint-disable-next-line no-control-regex
+    const plain = out.replace(/\x1b\[[0-9;]*m/g, '').trim();
+    expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(dns\): zones loaded \{"zones":3\}$/);
+    expect(plain).not.toMatch(/"level"/);
+  }, 60_000);
+
+  test('api, dns and mailer all make their loggers with this factory', () => {
+    for (const file of [
+      'services/api/src/logger.ts',
+      'services/dns/src/main.ts',
+      'services/mailer/src/main.ts',
+    ])
+      expect(readFileSync(join(root, file), 'utf8')).toMatch(
+        /import \{ createLogger[^}]*\} from '@ddns\/logging'/,
+      );
+  });
 });
