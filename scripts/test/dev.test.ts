@@ -1,5 +1,6 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,6 +58,7 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
       API_PORT: String(apiPort),
       DNS_PORT: String(dnsPort),
       DNS_METRICS_PORT: String(await freePort()),
+      API_METRICS_PORT: String(await freePort()),
       DEV_SMTP_PORT: String(smtpPort),
       WEB_DEV_PORT: String(webPort),
       DEV_DEMO_ZONE: 'demo.test',
@@ -151,5 +153,79 @@ test('pnpm dev brings up api, dns and mailer; Ctrl-C stops them all', async () =
     expect(out).toMatch(/all stopped/);
     expect(existsSync(join(dataDir, 'dev.env'))).toBe(false);
     for (const pid of new Set(pids)) expect(alive(pid) ? `pid ${pid} still running` : 'gone').toBe('gone');
+  }
+}, 300_000);
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1');
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+}
+
+test('pnpm dev with nothing set: embedded Postgres, a private redis-server, their addresses printed; pnpm ddns finds them', async () => {
+  // the new user's case: no DATABASE_URL, REDIS_URL or SMTP_URL anywhere (only ports moved off the defaults)
+  const own = mkdtempSync(join(tmpdir(), 'ddns-dev-embedded-'));
+  const [apiPort, pgPort, redisPort] = [await freePort(), await freePort(), await freePort()];
+  const dev = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'scripts', 'dev.ts')], {
+    env: {
+      PATH: process.env.PATH,
+      API_PORT: String(apiPort),
+      API_METRICS_PORT: String(await freePort()),
+      DNS_PORT: String(await freePort()),
+      DNS_METRICS_PORT: String(await freePort()),
+      DEV_PG_PORT: String(pgPort),
+      DEV_REDIS_PORT: String(redisPort),
+      DEV_SMTP_PORT: String(await freePort()),
+      WEB_DEV_PORT: String(await freePort()),
+      DEV_DATA_DIR: own,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  dev.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  dev.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => dev.once('exit', (code) => resolve(code)));
+  try {
+    const ready = await eventually(
+      180_000,
+      async () =>
+        /\(in \S+dev\.env: `pnpm ddns …` uses them\)/.test(out) &&
+        (await fetch(`http://127.0.0.1:${apiPort}/readyz`).then(
+          (r) => r.status === 200,
+          () => false,
+        )),
+    );
+    expect(ready ? 'ready' : out).toBe('ready');
+    expect(out).toMatch(/starting embedded Postgres/);
+    // where the database and Redis are, the database password hidden
+    expect(out).toContain(
+      `database postgres://postgres:***@127.0.0.1:${pgPort}/postgres  redis redis://127.0.0.1:${redisPort}`,
+    );
+    expect(out).not.toContain('postgres:postgres@');
+
+    // `pnpm ddns account list` with nothing exported
+    const cli = await promisify(execFile)('pnpm', ['--silent', 'ddns', 'account', 'list'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, DEV_DATA_DIR: own },
+    });
+    expect(cli.stdout).toMatch(/^\d+\tadmin@example\.com\tdefault\tadmin\t0 domain\(s\)\n$/);
+    expect(cli.stderr).toContain(
+      `DATABASE_URL is not set; using pnpm dev's database (${join(own, 'dev.env')})`,
+    );
+  } finally {
+    dev.kill('SIGINT');
+    expect(await exited).toBe(0);
+    // Ctrl-C stopped the embedded Postgres and redis-server too, and took dev.env away
+    expect(await listening(pgPort)).toBe(false);
+    expect(await listening(redisPort)).toBe(false);
+    expect(existsSync(join(own, 'dev.env'))).toBe(false);
+    rmSync(own, { recursive: true, force: true });
   }
 }, 300_000);
