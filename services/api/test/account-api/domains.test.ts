@@ -194,6 +194,25 @@ describe('add_domain', () => {
     expect(res.status).toBe(403);
     expect(res.body.add_domain).toMatch(/at most 20/);
   }, 120_000);
+
+  test('the number of own (hosted) domains per account is bounded by its class: the 6th is 403, nothing written', async () => {
+    const c = await apiAccount(h.t.db, 'default');
+    for (let i = 0; i < 5; i++) {
+      const ok = await addDomainCall(c, `own-cap${i}.example`);
+      expect(ok.status).toBe(201);
+      expect(ok.body.ownership.status).toBe('pending');
+      await resetLimits(h);
+    }
+    const res = await addDomainCall(c, 'own-cap5.example');
+    expect(res.status).toBe(403);
+    expect(res.body.add_domain).toBe('your account may hold at most 5 own (hosted) domains');
+    expect(
+      await h.t.db.selectFrom('zones').select('id').where('name', '=', 'own-cap5.example').execute(),
+    ).toEqual([]);
+    // names under a shared zone still count only against the domain cap
+    await resetLimits(h);
+    expect((await addDomainCall(c, 'still-room.gw.example.net')).status).toBe(201);
+  }, 120_000);
 });
 
 describe('IPv6 callers', () => {

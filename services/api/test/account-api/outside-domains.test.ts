@@ -1,0 +1,216 @@
+/**
+ * Issue 12, finding 1, through the API's own surfaces and the real DNS process: an account that claims an
+ * outside domain (`google.com`, `paypal.com` through /api, `gmail.com` through /mail/domains) gets a pending
+ * claim and our DNS stays silent for it (REFUSED, never AA); public suffixes are refused. Mail domains follow
+ * the same rule as other domains: against a real parent (NSD serving `parent.test`), a mail domain the parent
+ * delegates to us becomes active after the check, one it does not delegate stays pending, and one whose
+ * delegation goes away is suspended and its owner e-mailed.
+ */
+import { execFile } from 'node:child_process';
+import request from 'supertest';
+import {
+  dnsAsker,
+  parseServerAddress,
+  recheckZone,
+  sweepOwnership,
+  type CreatedAccount,
+  type ServerAddress,
+  type WalkOptions,
+} from '@ddns/registry';
+import { sharedZone, startDnsProcess, startNsd, type DnsProcess, type NsdServer } from '@ddns/testkit';
+import { login } from '../mail/support/harness';
+import { apiAccount, resetLimits } from '../support/api-helpers';
+import { createTestApp, type TestApp } from '../support/test-app';
+
+jest.setTimeout(120_000);
+
+const parentZone = (extra: string[]) =>
+  [
+    '$ORIGIN parent.test.',
+    '$TTL 60',
+    '@ IN SOA ns.parent.test. hostmaster.parent.test. 1 3600 600 86400 60',
+    '@ IN NS ns.parent.test.',
+    'ns IN A 127.0.0.1',
+    ...extra,
+    '',
+  ].join('\n');
+const DELEGATED = 'maildeleg IN NS ns1.dyn.test.';
+
+let h: TestApp;
+let a: CreatedAccount;
+let mailToken: string;
+let nsd: NsdServer;
+let dns: DnsProcess;
+let walk: WalkOptions;
+
+beforeAll(async () => {
+  h = await createTestApp({ MAIL_HOST: 'mx.mailhost.test' });
+  await sharedZone(h.t.db, 'dyn.test'); // our name server: ns1.dyn.test
+  a = await apiAccount(h.t.db);
+  mailToken = await login(h, a.email);
+  nsd = await startNsd({ 'parent.test': parentZone([DELEGATED]) });
+  dns = await startDnsProcess(h.t.url);
+  walk = {
+    start: [parseServerAddress(`127.0.0.1:${nsd.port}`)].filter((s): s is ServerAddress => s !== null),
+    ask: dnsAsker(),
+  };
+}, 90_000);
+afterAll(async () => {
+  await dns?.stop();
+  await nsd?.stop();
+  await h?.close();
+});
+beforeEach(async () => {
+  await resetLimits(h);
+});
+
+/** `dig` against our DNS process: the status, the AA flag and the answer records. */
+function dig(name: string, type: string): Promise<{ status: string; aa: boolean; answers: string[] }> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'dig',
+      ['@127.0.0.1', '-p', String(dns.port), name, type, '+norec', '+time=2', '+tries=2'],
+      { timeout: 15_000 },
+      (err, out) => {
+        if (err && !out) return reject(err);
+        const answers = (out.split(';; ANSWER SECTION:')[1] ?? '')
+          .split('\n\n')[0]!
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith(';'))
+          .map((l) => l.trim().split(/\s+/).slice(4).join(' '));
+        resolve({
+          status: /status: (\w+)/.exec(out)?.[1] ?? 'NONE',
+          aa: /flags: [a-z ]*\baa\b/.test(out),
+          answers,
+        });
+      },
+    ),
+  );
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const addDomain = (name: string) =>
+  request(h.app)
+    .post('/api')
+    .set('Authorization', `Bearer ${a.apiKey}`)
+    .type('form')
+    .send({ add_domain: name });
+const addMailDomain = (domain: string) =>
+  request(h.app)
+    .post('/mail/domains')
+    .set('Auth-token', mailToken)
+    .type('form')
+    .send({ domain, username: 'postmaster', password: 'mailbox-pass-1' });
+const zone = (name: string) =>
+  h.t.db.selectFrom('zones').select(['id', 'status']).where('name', '=', name).executeTakeFirst();
+
+test('outside domains claimed through /api and /mail/domains stay pending and our DNS does not answer for them', async () => {
+  // the control: a name under our shared zone is answered at once, authoritatively
+  expect((await addDomain('mine.dyn.test')).status).toBe(201);
+  const mine = await until(
+    () => dig('mine.dyn.test', 'A'),
+    (r) => r.answers.length > 0,
+  );
+  expect(mine).toMatchObject({ status: 'NOERROR', aa: true, answers: ['127.0.0.1'] });
+
+  // public suffixes: refused, nothing written
+  for (const name of ['co.uk', 'in-addr.arpa']) {
+    await resetLimits(h);
+    const res = await addDomain(name);
+    expect({ name, status: res.status }).toEqual({ name, status: 403 });
+    expect(await zone(name)).toBeUndefined();
+  }
+  const suffixMail = await addMailDomain('co.uk');
+  expect(suffixMail.status).toBe(409);
+  expect(suffixMail.body.msg).toMatch(/public suffix/);
+
+  // outside domains: accepted as claims, pending with a challenge
+  for (const name of ['google.com', 'paypal.com']) {
+    await resetLimits(h);
+    const res = await addDomain(name);
+    expect(res.status).toBe(201);
+    expect(res.body.ownership).toMatchObject({
+      status: 'pending',
+      challenge: { name: `_ddns-challenge.${name}`, type: 'TXT' },
+    });
+    expect((await zone(name))?.status).toBe('pending');
+  }
+  const gmail = await addMailDomain('gmail.com');
+  expect(gmail.status).toBe(201);
+  expect(gmail.body.ownership.status).toBe('pending');
+  expect((await zone('gmail.com'))?.status).toBe('pending');
+
+  // our DNS stays silent for every one of them: REFUSED, no AA, no records
+  // (wait until the change feed has reached the DNS process: the control name added last answers)
+  expect((await addDomain('after.dyn.test')).status).toBe(201);
+  await until(
+    () => dig('after.dyn.test', 'A'),
+    (r) => r.answers.length > 0,
+  );
+  for (const [name, type] of [
+    ['google.com', 'SOA'],
+    ['google.com', 'NS'],
+    ['google.com', 'A'],
+    ['www.google.com', 'A'],
+    ['paypal.com', 'A'],
+    ['paypal.com', 'MX'],
+    ['gmail.com', 'MX'],
+    ['gmail.com', 'TXT'],
+    ['_dmarc.gmail.com', 'TXT'],
+  ] as const) {
+    const r = await dig(name, type);
+    expect({ name, type, ...r }).toEqual({ name, type, status: 'REFUSED', aa: false, answers: [] });
+  }
+});
+
+test('mail domains: delegated by the real parent → active and answered; not delegated → pending; delegation gone → suspended, owner e-mailed', async () => {
+  const good = await addMailDomain('maildeleg.parent.test');
+  expect(good.status).toBe(201);
+  expect(good.body.ownership).toMatchObject({ status: 'pending', nameservers: ['ns1.dyn.test'] });
+  const bad = await addMailDomain('mailnot.parent.test');
+  expect(bad.status).toBe(201);
+  const goodZone = (await zone('maildeleg.parent.test'))!;
+  const badZone = (await zone('mailnot.parent.test'))!;
+
+  // the check asks the parent's server (NSD), not our data
+  expect(await recheckZone(h.t.db, goodZone.id, walk)).toMatchObject({ before: 'pending', after: 'active' });
+  expect(await recheckZone(h.t.db, badZone.id, walk)).toMatchObject({ before: 'pending', after: 'pending' });
+
+  const mx = await until(
+    () => dig('maildeleg.parent.test', 'MX'),
+    (r) => r.status === 'NOERROR' && r.answers.length > 0,
+  );
+  expect(mx).toMatchObject({ status: 'NOERROR', aa: true, answers: ['10 mx.mailhost.test.'] });
+  expect(await dig('mailnot.parent.test', 'MX')).toMatchObject({ status: 'REFUSED', aa: false, answers: [] });
+
+  // the parent stops delegating: the periodic re-check suspends the domain and tells its owner
+  await nsd.setZones({ 'parent.test': parentZone([]) });
+  const results = await sweepOwnership(h.t.db, { walk, now: new Date(Date.now() + 2 * 24 * 3600_000) });
+  expect(results.find((r) => r.zone === 'maildeleg.parent.test')).toMatchObject({
+    before: 'active',
+    after: 'suspended',
+  });
+  expect(
+    await until(
+      () => dig('maildeleg.parent.test', 'MX'),
+      (r) => r.status === 'REFUSED',
+    ),
+  ).toMatchObject({ status: 'REFUSED', aa: false, answers: [] });
+  const mails = await h.t.db
+    .selectFrom('outbox')
+    .select('payload')
+    .where('job_name', '=', 'zone-suspended')
+    .execute();
+  const toOwner = mails
+    .map((m) => m.payload as { to: string; vars: { name: string } })
+    .filter((p) => p.vars.name === 'maildeleg.parent.test');
+  expect(toOwner).toEqual([expect.objectContaining({ to: a.email })]);
+});
