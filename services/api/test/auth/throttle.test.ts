@@ -101,6 +101,50 @@ test('/admin/queues: 30 guesses from 30 addresses of one IPv6 /56 are throttled;
   expect(other.status).toBe(200);
 });
 
+test('/v1/auth/login (dashboard): 30 guesses from 30 addresses of one IPv4 /24 are throttled; the owner elsewhere signs in', async () => {
+  const o = await account(h.t.db);
+  const a = network4();
+  const statuses: number[] = [];
+  for (let i = 1; i <= 30; i++) {
+    const r = await request(h.app)
+      .post('/v1/auth/login')
+      .set(from(a(i)))
+      .send({ email: o.email, password: `guess-${i}-xxxx` });
+    statuses.push(r.status);
+    if (r.status === 429) expect(r.body.error.code).toBe('rate_limited');
+  }
+  expect(statuses.filter((s) => s === 401)).toHaveLength(AUTH_THROTTLE.loginFailuresPerNetworkAccount);
+  expect(statuses.filter((s) => s === 429)).toHaveLength(30 - AUTH_THROTTLE.loginFailuresPerNetworkAccount);
+  // the right password from the guessing network is not even checked...
+  const fromA = await request(h.app)
+    .post('/v1/auth/login')
+    .set(from(a(200)))
+    .send({ email: o.email, password: 'password123' });
+  expect(fromA.status).toBe(429);
+  expect(fromA.headers['set-cookie']).toBeUndefined();
+  // ...while the owner on another network signs in
+  const ok = await request(h.app)
+    .post('/v1/auth/login')
+    .set(from(network4()(1)))
+    .send({ email: o.email, password: 'password123' });
+  expect(ok.status).toBe(200);
+  expect(String(ok.headers['set-cookie'])).toMatch(/HttpOnly/i);
+});
+
+test('/mail/auth: ten wrong passwords from one network do not lock the owner out from another', async () => {
+  const o = await account(h.t.db);
+  const a = network4();
+  const login = (ip: string, password: string) =>
+    request(h.app).post('/mail/auth').set(from(ip)).type('form').send({ username: o.email, password });
+  const statuses: number[] = [];
+  for (let i = 1; i <= 10; i++) statuses.push((await login(a(i), `guess-${i}`)).status);
+  expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429, 429, 429]);
+  expect((await login(a(50), 'password123')).status).toBe(429);
+  const ok = await login(network4()(1), 'password123');
+  expect(ok.status).toBe(200);
+  expect(ok.body.result).toBe(true);
+});
+
 test('/mail/auth: a 40-name spray from one /24 gets 429; a real user on another network is unaffected', async () => {
   const a = network4();
   const statuses: number[] = [];
@@ -211,5 +255,12 @@ describe('Redis down: every login fails closed', () => {
       .set('Authorization', basic(o.email, 'password123'))
       .query({ hostname: 'x.dyn.test' });
     expect(classic.text).toBe('911\n');
+    const v1 = await request(h.app)
+      .post('/v1/auth/login')
+      .set(ip)
+      .send({ email: o.email, password: 'password123' });
+    expect(v1.status).toBe(503);
+    expect(v1.body.error.code).toBe('unavailable');
+    expect(v1.headers['set-cookie']).toBeUndefined();
   });
 });
