@@ -30,6 +30,24 @@ export interface MintSettings {
 }
 
 /**
+ * Whether a reclamation mail's domain still has its verified address `to` (the conditions mintEmailSecret
+ * writes the token under, without writing): the mailer asks before it counts the mail against the recipient's
+ * budget. Other secrets live in a row of their own and are minted (atomically) instead.
+ */
+export async function emailSecretIsLive(db: Db, job: EmailJob): Promise<boolean> {
+  if (job.secret?.kind !== 'reclamation') return true;
+  const r = await db
+    .selectFrom('domains')
+    .select('id')
+    .where('id', '=', job.secret.domainId)
+    .where('mode', 'is not', null)
+    .where('email_verified', '=', true)
+    .where((eb) => eb(eb.fn('lower', ['email']), '=', job.to.trim().toLowerCase()))
+    .executeTakeFirst();
+  return r !== undefined;
+}
+
+/**
  * Mints the secret a mail carries and stores its hash where the API looks for it: the domain's reclamation
  * token, or the pending verification's link secret. Returns the template variables to add (`token`, or
  * `link`), or null when the row is gone or changed meanwhile (the domain deleted, its address no longer the

@@ -4,7 +4,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Logger } from 'pino';
-import { mintEmailSecret, type MintSettings } from '../minted-secrets';
+import { emailSecretIsLive, mintEmailSecret, type MintSettings } from '../minted-secrets';
 import { renderEmail } from '../templates';
 import type { QueueContext, QueueDefinition } from './types';
 
@@ -36,8 +36,8 @@ function isPermanent(err: unknown): boolean {
 }
 
 /**
- * The `email` queue's processor: admits the mail against its recipient's budget (once per job), mints the
- * secret it carries (only the hash is stored; job data never holds it), renders the template and sends it.
+ * The `email` queue's processor: drops a mail whose secret's row is gone or replaced, admits the rest against
+ * its recipient's budget (once per job), mints the secret it carries (only the hash is stored; job data never holds it), renders the template and sends it.
  * Idempotent on retry: the job id is the Message-ID (receivers drop a duplicate), and once SMTP accepted the
  * message the job's data records it, so a retry after a failure later in the attempt does not send again.
  * 5xx SMTP replies fail the job at once; everything else (connection refused, 4xx, timeouts) is retried with
@@ -48,6 +48,22 @@ export function emailProcessor(transport: Transporter, from: string, guards: Ema
     const jobId = job.id ?? job.name;
     const messageId = `<${jobId}@ddns>`;
     if (job.data.sentMessageId) return { messageId: job.data.sentMessageId, alreadySent: true };
+    const secret = job.data.secret;
+    if (secret && !guards.mint)
+      throw new UnrecoverableError('this mail carries a secret but no database is configured');
+    // A mail whose secret's row was replaced or used meanwhile (e.g. the first nine of ten password resets in a
+    // row) is dropped before it is counted, so stale mails never use up the budget the live one needs. A row
+    // that belongs to this mail alone (account link, verification) is minted at once: atomic, and a minted but
+    // unsent secret is known to nobody. A domain's reclamation token is shared by every /reclaim mail, so it is
+    // only looked at here and minted once the budget admitted the mail (an earlier mailed token stays valid).
+    const mint = () => mintEmailSecret(guards.mint!.db, guards.mint!.settings, jobId, job.data);
+    let minted: Record<string, string> | null = null;
+    if (secret && secret.kind !== 'reclamation') {
+      minted = await mint();
+      if (!minted) return { messageId: '', dropped: 'stale' };
+    } else if (secret && !(await emailSecretIsLive(guards.mint!.db, job.data))) {
+      return { messageId: '', dropped: 'stale' };
+    }
     if (guards.budget && !(await guards.budget.admit('sent', job.data.to, job.data.template, jobId))) {
       guards.logger?.warn(
         { job: jobId, template: job.data.template },
@@ -55,14 +71,11 @@ export function emailProcessor(transport: Transporter, from: string, guards: Ema
       );
       return { messageId: '', dropped: 'recipient-limit' };
     }
-    let vars = job.data.vars;
-    if (job.data.secret) {
-      if (!guards.mint)
-        throw new UnrecoverableError('this mail carries a secret but no database is configured');
-      const minted = await mintEmailSecret(guards.mint.db, guards.mint.settings, jobId, job.data);
+    if (secret && !minted) {
+      minted = await mint();
       if (!minted) return { messageId: '', dropped: 'stale' };
-      vars = { ...vars, ...minted };
     }
+    const vars = minted ? { ...job.data.vars, ...minted } : job.data.vars;
     let mail;
     try {
       mail = renderEmail(job.data.template, vars);
