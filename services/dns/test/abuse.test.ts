@@ -10,6 +10,7 @@ import {
 } from '@ddns/testkit';
 import { TYPE } from '../src/wire/constants';
 import { frame, FrameDecoder } from '../src/wire/framing';
+import { activeZoneKey } from './dnssec-helpers';
 import { dig, eventually, kdig, makeQuery, run } from './helpers';
 import { freeDualPort } from './ports';
 import { rssMiB, servingPid } from './proc';
@@ -92,14 +93,114 @@ describe('UDP amplification', () => {
     expect(reply.readUInt16BE(2) & 0x200).toBe(0); // whole, not truncated
     expect(reply.length).toBeGreaterThan(1100);
     expect(reply.length).toBeLessThanOrEqual(1232);
-    // the shortest EDNS query for a user's name: header 12 + "x.io" 6 + type/class 4 + OPT 11 = 33 bytes
-    process.stdout.write(
-      `amplification, largest UDP reply: ${reply.length} B for a ${q.length} B query ` +
-        `(${(reply.length / q.length).toFixed(1)}x); bound for any user zone: 1232/33 = ${(1232 / 33).toFixed(1)}x\n`,
-    );
     // without EDNS: 512 bytes at most
     const classic = await udpExchange(dns.port, makeQuery('fits.dyn.test', TYPE.TXT));
     expect(classic.length).toBeLessThanOrEqual(512);
+  });
+});
+
+/**
+ * The amplification factor a user can arrange, measured: the shortest name a user can hold (the apex of a
+ * zone like `x.io`: 6 bytes on the wire), the shortest query for it (22 bytes; 33 with an EDNS OPT, with or
+ * without DO), and a TXT set grown until its answer fills the UDP limit exactly (512 without EDNS, 1232
+ * with it, RRSIG included under DO). Each query is asked twice: on the native fast path the second answer
+ * is a packet-cache hit, which must keep the same limits.
+ */
+describe('UDP amplification, worst case measured', () => {
+  let dns: DnsProcess;
+  let metricsPort: number;
+  const CAP = 1232;
+  const zones: Record<string, Zone> = {};
+  beforeAll(async () => {
+    for (const name of ['x.io', 'y.io', 'z.io']) zones[name] = await sharedZone(tdb.db, name);
+    await activeZoneKey(tdb.db, zones['z.io']!.id); // z.io is signed: DO answers carry an RRSIG
+    metricsPort = await freeDualPort();
+    dns = await startDnsProcess(tdb.url, { DNS_METRICS_PORT: String(metricsPort) });
+  }, 60_000);
+  afterAll(async () => dns?.stop());
+
+  const tc = (m: Buffer) => (m.readUInt16BE(2) & 0x200) !== 0;
+  /** The shortest query for the apex: no EDNS, EDNS (payload 4096), or EDNS with DO. */
+  function shortest(name: string, mode: 'plain' | 'edns' | 'do'): Buffer {
+    const q = makeQuery(name, TYPE.TXT, mode === 'plain' ? {} : { edns: 4096 });
+    if (mode === 'do') q[q.length - 4] = 0x80; // OPT TTL: the DO bit
+    return q;
+  }
+  /** Asked twice (the second one a packet-cache hit on the native path): both replies, equal in size. */
+  async function ask(q: Buffer): Promise<Buffer> {
+    const first = await udpExchange(dns.port, q);
+    const second = await udpExchange(dns.port, q);
+    expect(second.length).toBe(first.length);
+    return first;
+  }
+  const addTxt = (zone: string, contents: string[]) =>
+    tdb.db
+      .insertInto('records')
+      .values(contents.map((content) => ({ zone_id: zones[zone]!.id, name: zone, type: 'TXT', content })))
+      .execute();
+
+  /**
+   * Publishes `full` TXT strings of 255 bytes at the apex, measures the answer, then adds one more string
+   * sized so the answer is exactly `limit` bytes (a TXT RR with a compressed owner costs 12 + 1 + length).
+   */
+  async function fill(zone: string, mode: 'plain' | 'edns' | 'do', full: number, limit: number) {
+    const q = shortest(zone, mode);
+    await addTxt(
+      zone,
+      Array.from({ length: full }, (_, i) => String(i).padEnd(255, 'x')),
+    );
+    const part = await eventually(async () => {
+      const r = await udpExchange(dns.port, q);
+      return r.readUInt16BE(6) >= full ? r : null; // the set is loaded
+    });
+    expect(tc(part)).toBe(false);
+    const filler = limit - part.length - 13;
+    expect(filler).toBeGreaterThan(0);
+    expect(filler).toBeLessThanOrEqual(255);
+    await addTxt(zone, ['f'.padEnd(filler, 'f')]);
+    await eventually(async () => (await udpExchange(dns.port, q)).length !== part.length);
+    const reply = await ask(q);
+    return { q, reply };
+  }
+
+  it('1232-byte cap: the largest reply a user can arrange, and its factor', async () => {
+    const rows: string[] = [];
+    let worst = 0;
+    const cases: [string, 'plain' | 'edns' | 'do', number, number][] = [
+      ['y.io', 'plain', 1, 512],
+      ['x.io', 'edns', 4, CAP],
+      ['z.io', 'do', 4, CAP],
+    ];
+    for (const [zone, mode, full, limit] of cases) {
+      const { q, reply } = await fill(zone, mode, full, limit);
+      expect(tc(reply)).toBe(false);
+      expect(reply.length).toBe(limit); // the answer fills the limit exactly
+      const factor = reply.length / q.length;
+      worst = Math.max(worst, factor);
+      rows.push(`${mode} ${q.length} B -> ${reply.length} B (${factor.toFixed(1)}x)`);
+      if (mode === 'do') expect(reply.readUInt16BE(6)).toBe(full + 2); // the set and its RRSIG
+    }
+    // the same names asked with more than a user controls: never above the cap, TC when it does not fit
+    for (const zone of ['x.io', 'z.io']) {
+      const plain = await ask(shortest(zone, 'plain'));
+      expect(plain.length).toBeLessThanOrEqual(512);
+      expect(tc(plain)).toBe(true);
+      const big = makeQuery(zone, TYPE.TXT, { edns: 65535 });
+      expect((await ask(big)).length).toBeLessThanOrEqual(CAP);
+    }
+    const signedX = await ask(shortest('x.io', 'do')); // unsigned zone: DO changes nothing
+    expect(signedX.length).toBe(CAP);
+    const native = Number(
+      /dns_udp_answers_total\{path="native"\} (\d+)/.exec(await metrics(metricsPort))?.[1] ?? 0,
+    );
+    if (process.env.DNS_FAST_PATH === 'on') expect(native).toBeGreaterThan(0);
+    process.stdout.write(
+      `amplification, worst a user can arrange (DNS_FAST_PATH=${process.env.DNS_FAST_PATH ?? 'auto'}, ` +
+        `${native} answers from the native cache): ${rows.join('; ')}; worst ${worst.toFixed(1)}x ` +
+        `(was 3982/54 = 73.7x)\n`,
+    );
+    // the bound: a full-size reply to the shortest possible query (1232/33, 512/22)
+    expect(worst).toBeLessThanOrEqual(CAP / 33);
   });
 });
 
@@ -161,6 +262,7 @@ describe('TCP answers left unread', () => {
     const burst = Buffer.concat(Array.from({ length: 1000 }, () => q));
     const conns = await Promise.all(Array.from({ length: 8 }, () => connect(dns.port)));
     const started = Date.now();
+    let heldMs = 0;
     for (const c of conns) {
       c.pause(); // never read
       c.write(burst);
@@ -173,21 +275,25 @@ describe('TCP answers left unread', () => {
         200,
         60_000,
       );
-      const heldMs = Date.now() - started;
+      heldMs = Date.now() - started;
       // and the service still answers everyone else
       const after = await kdig(dns.port, 'www.dyn.test', 'A', ['+tcp']);
       expect(after.answer).toHaveLength(1);
       peak = Math.max(peak, rssMiB(pid));
-      process.stdout.write(
-        `unread TCP answers: RSS ${before.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB during ` +
-          `(8 x 1000 x 64 KB asked), connections closed after ${heldMs} ms\n`,
-      );
       // uncapped, this grew by ~476 MiB (64 MiB per connection)
       expect(peak - before).toBeLessThan(64);
     } finally {
       clearInterval(sample);
       for (const c of conns) c.destroy();
     }
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = rssMiB(pid);
+    process.stdout.write(
+      `unread TCP answers: RSS ${before.toFixed(0)} MiB before, peak ${peak.toFixed(0)} MiB during, ` +
+        `${after.toFixed(0)} MiB after (8 x 1000 x 64 KB asked; was 97 -> 573 MiB), connections closed after ` +
+        `${heldMs} ms\n`,
+    );
+    expect(after - before).toBeLessThan(64);
   }, 90_000);
 });
 
@@ -224,6 +330,10 @@ describe('TCP slots held by one address', () => {
   }
 
   it('one address (and its /24) cannot take every connection; trickled bytes do not keep one open', async () => {
+    const pid = servingPid(dns.child.pid!);
+    const rssBefore = rssMiB(pid);
+    let rssPeak = rssBefore;
+    const sample = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(pid))), 100);
     const baseline = await udpRate();
     // three addresses of one /24 try 10 connections each and keep them with a byte every 500 ms
     const attackers = (
@@ -262,8 +372,15 @@ describe('TCP slots held by one address', () => {
       for (const a of held) expect(a.closedAt - a.opened).toBeLessThan(IDLE_MS + 4000);
     } finally {
       clearInterval(trickle);
+      clearInterval(sample);
       for (const a of attackers) a.s.destroy();
     }
+    const rssAfter = rssMiB(pid);
+    process.stdout.write(
+      `TCP slots attack: RSS ${rssBefore.toFixed(0)} MiB before, peak ${rssPeak.toFixed(0)} MiB during, ` +
+        `${rssAfter.toFixed(0)} MiB after\n`,
+    );
+    expect(rssPeak - rssBefore).toBeLessThan(64);
     const text = await metrics(metricsPort);
     expect(text).toMatch(/dns_tcp_rejected_total\{reason="per_address"\} \d+/);
     expect(text).toMatch(/dns_tcp_rejected_total\{reason="per_network"\} \d+/);
