@@ -30,6 +30,15 @@ afterAll(async () => {
 
 const exited = (p: ServiceProcess) => p.child.exitCode !== null || p.child.signalCode !== null;
 
+/** Acknowledged updates (good/nochg) that have no update-log row (it commits in the same transaction). */
+async function lostOf(acked: { u: Updater; ip: string }[]): Promise<{ u: Updater; ip: string }[]> {
+  const logged = await t.db.selectFrom('update_log').select(['hosts', 'detail', 'result']).execute();
+  const stored = new Set(
+    logged.filter((l) => l.result === 'good' || l.result === 'nochg').map((l) => `${l.hosts} ${l.detail}`),
+  );
+  return acked.filter((a) => !stored.has(`${a.u.name} ipv4=${a.ip}`));
+}
+
 test('20 resets of the Postgres link during a burst of 5 updaters: no exit, nothing acknowledged is lost', async () => {
   const clients = await updaters(t, 'reset.test', 5);
   api = await startApiProcess(viaPort(t.url, proxy.port), { DB_STATEMENT_TIMEOUT_MS: '3000' });
@@ -48,17 +57,25 @@ test('20 resets of the Postgres link during a burst of 5 updaters: no exit, noth
   });
   // a reset every 300 ms at least, and only once some updates went through since the last one (a loaded
   // machine must not turn the burst into nothing but failures)
+  let resets = 0;
   for (let i = 0; i < 20 && !exited(p); i++) {
     const since = acked.length;
     const t0 = Date.now();
     while (!exited(p) && (Date.now() - t0 < 300 || (acked.length < since + 2 && Date.now() - t0 < 10_000)))
       await new Promise((res) => setTimeout(res, 20));
     proxy.reset();
+    resets++;
   }
   await new Promise((res) => setTimeout(res, 500));
   stop = true;
   await Promise.all(burst);
-  console.log('updates during 20 resets:', Object.fromEntries(codes), 'acknowledged:', acked.length);
+  const lost = await lostOf(acked);
+  console.log(
+    `${resets} Postgres link resets during an update burst: process exits ${exited(p) ? 1 : 0}, ` +
+      `acknowledged ${acked.length}, acknowledged but lost ${lost.length}; answers`,
+    Object.fromEntries(codes),
+  );
+  expect(resets).toBe(20);
 
   expect({ exitCode: p.child.exitCode, signal: p.child.signalCode }).toEqual({
     exitCode: null,
@@ -70,11 +87,6 @@ test('20 resets of the Postgres link during a burst of 5 updaters: no exit, noth
   expect(acked.length).toBeGreaterThanOrEqual(40);
 
   // every acknowledged update is in Postgres (its update-log row commits in the same transaction)
-  const logged = await t.db.selectFrom('update_log').select(['hosts', 'detail', 'result']).execute();
-  const stored = new Set(
-    logged.filter((l) => l.result === 'good' || l.result === 'nochg').map((l) => `${l.hosts} ${l.detail}`),
-  );
-  const lost = acked.filter((a) => !stored.has(`${a.u.name} ipv4=${a.ip}`));
   expect(lost).toEqual([]);
 
   // and it recovered by itself: each client's next update is applied
@@ -89,6 +101,48 @@ test('20 resets of the Postgres link during a burst of 5 updaters: no exit, noth
       .executeTakeFirstOrThrow();
     expect(rec.content).toBe(`10.${c}.255.254`);
   }
+}, 120_000);
+
+test('a 5 s Postgres cut during a burst of 5 updaters: 911 meanwhile, every acknowledged update stored', async () => {
+  const clients = await updaters(t, 'cut.test', 5);
+  api = await startApiProcess(viaPort(t.url, proxy.port), { DB_STATEMENT_TIMEOUT_MS: '3000' });
+  const p = api;
+  const acked: { u: Updater; ip: string }[] = [];
+  const codes = new Map<string, number>();
+  let stop = false;
+  const burst = clients.map(async (u, c) => {
+    for (let i = 1; !stop; i++) {
+      const ip = `10.${c}.${(i >> 8) & 255}.${i & 255}`;
+      const r = await update(p.base, u, ip);
+      codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
+      if (r.code === 'good' || r.code === 'nochg') acked.push({ u, ip });
+      else await new Promise((res) => setTimeout(res, 100));
+    }
+  });
+  const waitAcked = async (n: number) => {
+    const until = Date.now() + 30_000;
+    while (acked.length < n && Date.now() < until && !exited(p)) await new Promise((r) => setTimeout(r, 20));
+  };
+  await waitAcked(50);
+  const beforeCut = acked.length;
+  await proxy.cut(); // every link dropped, new ones refused
+  await new Promise((res) => setTimeout(res, 5000));
+  const duringCut = acked.length - beforeCut;
+  await proxy.start();
+  await waitAcked(acked.length + 50);
+  stop = true;
+  await Promise.all(burst);
+  const lost = await lostOf(acked);
+  console.log(
+    `5 s Postgres cut during an update burst: acknowledged ${acked.length} (${duringCut} while cut), ` +
+      `stored ${acked.length - lost.length}/${acked.length}; answers`,
+    Object.fromEntries(codes),
+  );
+  expect(exited(p)).toBe(false);
+  expect(codes.get('error') ?? 0).toBe(0);
+  expect(codes.get('911') ?? 0).toBeGreaterThan(0);
+  expect(lost).toEqual([]);
+  expect(acked.length).toBeGreaterThanOrEqual(beforeCut + 50); // it recovered by itself
 }, 120_000);
 
 test('a black-holed Postgres link: an update answers 911 within a few seconds, then recovers', async () => {
