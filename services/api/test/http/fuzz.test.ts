@@ -51,6 +51,22 @@ afterAll(async () => {
   await t?.destroy();
 });
 
+/** The surface a fuzzed path aims at (the fuzzer upper-cases some paths). */
+const SURFACES: [string, RegExp][] = [
+  ['dyndns2', /^\/(nic\/update|update|tools\/whatismyip)/i],
+  [
+    'registration',
+    /^\/(subscribe|unsubscribe|reclaim|ping|dnsconfig|info|setemail|verifyemail|revokeemail|connectivity-check)/i,
+  ],
+  ['account-api', /^\/(api(\.php)?$|health\/)/i],
+  ['records-api', /^\/(api-token-auth|user\/record)/i],
+  ['acme', /^\/acme\/httpreq/i],
+  ['mail', /^\/\/?mail\//i],
+  ['v1', /^\/v1\//i],
+  ['ops', /^\/(healthz|readyz|metrics|openapi\.json|admin\/queues)/i],
+];
+const surfaceOf = (path: string) => SURFACES.find(([, re]) => re.test(path))?.[0] ?? 'other';
+
 function describeOutcome(o: RawOutcome): string {
   if (o.kind === 'response') return `HTTP ${o.status} ${o.body.subarray(0, 80).toString('latin1')}`;
   if (o.kind === 'reset') return `reset (${o.code}) after ${JSON.stringify(o.partial.slice(0, 60))}`;
@@ -60,6 +76,7 @@ function describeOutcome(o: RawOutcome): string {
 
 test(`${COUNT} fuzzed requests over every surface: no 5xx, no reset, no silent close`, async () => {
   const counts = { total: 0, fiveXX: 0, reset: 0, empty: 0, garbled: 0, timeout: 0 };
+  const bySurface = new Map<string, number>();
   const byStatus = new Map<number, number>();
   const failures: string[] = [];
   const slow = new Map<string, number>();
@@ -72,6 +89,8 @@ test(`${COUNT} fuzzed requests over every surface: no 5xx, no reset, no silent c
       const t0 = Date.now();
       const o = await rawRequest(req.bytes, { port: api.port, head: req.head, timeoutMs: 20_000 });
       const kind = req.label.split(' ').slice(1, 4).join(' ');
+      const surface = surfaceOf(req.label.split(' ')[2]!);
+      bySurface.set(surface, (bySurface.get(surface) ?? 0) + 1);
       slow.set(kind, (slow.get(kind) ?? 0) + Date.now() - t0);
       counts.total++;
       let bad = false;
@@ -94,6 +113,7 @@ test(`${COUNT} fuzzed requests over every surface: no 5xx, no reset, no silent c
   process.stdout.write(
     `http fuzz (seed ${SEED}): ${counts.total} requests in ${seconds} s; 5xx ${counts.fiveXX}, resets ${counts.reset}, ` +
       `silent closes ${counts.empty}, garbled ${counts.garbled}, timeouts ${counts.timeout}; ${statuses.join(' ')}\n` +
+      `  by surface: ${[...bySurface.entries()].map(([k, n]) => `${k}:${n}`).join(' ')}\n` +
       failures.map((f) => `  ${f}\n`).join(''),
   );
   if (process.env.FUZZ_PROFILE) {
@@ -111,6 +131,9 @@ test(`${COUNT} fuzzed requests over every surface: no 5xx, no reset, no silent c
   }
   expect(failures).toEqual([]);
   expect(counts.total).toBe(COUNT);
+  // every surface had its share of the run (1% of it at least)
+  const thin = SURFACES.map(([k]) => k).filter((k) => (bySurface.get(k) ?? 0) < COUNT / 100);
+  expect(thin).toEqual([]);
   // the API is still alive and answering
   expect((await fetch(`http://127.0.0.1:${api.port}/healthz`)).status).toBe(200);
   expect(api.child.exitCode).toBeNull();
