@@ -139,3 +139,93 @@ test("a name inside another account's domain, or inside no domain, is refused an
   });
   expect(await txtAt('_acme-challenge.gw2.dyn.example.net')).toEqual(['f'.repeat(43)]);
 });
+
+/**
+ * acme.sh's `dnsapi/dns_ipv64.sh`, replayed as its source sends it (only `IPv64_API` pointed at us): `_get_root`
+ * asks `GET <api>?get_domains` and takes the longest tail of the challenge name that appears as a JSON key
+ * (`"<tail>":`) in the normalised reply as the domain, the labels before it as the praefix; then `_ipv64_rest`
+ * sends `add_record=<domain>&praefix=<sub>&type=TXT&content=<value>` (not URL-encoded) by POST, or
+ * `del_record=…` by DELETE with the same form body, with `Authorization: Bearer <IPv64_Token>` and
+ * `Content-Type: application/x-www-form-urlencoded`. Its success rule reads only the body: it must contain
+ * `"info":"success"`, whatever the HTTP status; a body containing `429 Too Many Requests` makes it sleep 10 s
+ * and send once more.
+ */
+const ACME_SH_UA = 'acme.sh/3.1.2 (https://github.com/acmesh-official/acme.sh)';
+
+/** acme.sh's _normalizeJson: no space around ':' before a value, no line breaks. */
+const normalizeJson = (s: string) =>
+  s
+    .replace(/" *: *(["{[])/g, '":$1')
+    .replace(/^ *([^ ])/gm, '$1')
+    .replace(/[\r\n]/g, '');
+
+async function acmeShGetRoot(
+  fulldomain: string,
+  token: string,
+): Promise<{ sub: string; domain: string } | null> {
+  const resp = await fetch(`${base}/api?get_domains`, {
+    headers: { Authorization: `Bearer ${token}`, 'User-Agent': ACME_SH_UA },
+  });
+  const data = normalizeJson(await resp.text());
+  const labels = fulldomain.split('.');
+  let p = 1;
+  for (let i = 1; i <= labels.length; i++) {
+    const h = labels.slice(i - 1).join('.');
+    if (data.includes(`"${h}":`)) return { sub: labels.slice(0, p).join('.'), domain: h };
+    p = i;
+  }
+  return null;
+}
+
+async function acmeSh(
+  step: 'add' | 'rm',
+  fulldomain: string,
+  txtvalue: string,
+  token: string,
+): Promise<boolean> {
+  const root = await acmeShGetRoot(fulldomain, token);
+  if (!root) return false; // "invalid domain"
+  const domain = root.domain.toLowerCase();
+  const sub = root.sub.toLowerCase();
+  const body = `${step === 'add' ? 'add_record' : 'del_record'}=${domain}&praefix=${sub}&type=TXT&content=${txtvalue}`;
+  const resp = await fetch(`${base}/api`, {
+    method: step === 'add' ? 'POST' : 'DELETE',
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/x-www-form-urlencoded',
+      'User-Agent': ACME_SH_UA,
+    },
+    body,
+  });
+  return (await resp.text()).includes('"info":"success"');
+}
+
+describe("acme.sh's dns_ipv64.sh", () => {
+  test('name + wildcard: both TXT values added at _acme-challenge.<name>, then removed by value', async () => {
+    const one = 'g'.repeat(43);
+    const two = 'h'.repeat(43);
+    expect(await acmeSh('add', '_acme-challenge.gw1.dyn.example.net', one, a.apiKey)).toBe(true);
+    expect(await acmeSh('add', '_acme-challenge.gw1.dyn.example.net', two, a.apiKey)).toBe(true);
+    expect(await txtAt('_acme-challenge.gw1.dyn.example.net')).toEqual([one, two]);
+    await resetLimits(h);
+    expect(await acmeSh('rm', '_acme-challenge.gw1.dyn.example.net', one, a.apiKey)).toBe(true);
+    expect(await acmeSh('rm', '_acme-challenge.gw1.dyn.example.net', two, a.apiKey)).toBe(true);
+    expect(await txtAt('_acme-challenge.gw1.dyn.example.net')).toEqual([]);
+  });
+
+  test("another account's name is not found by _get_root (not among the caller's domains): nothing written", async () => {
+    const before = await txtAt('_acme-challenge.gw2.dyn.example.net');
+    expect(await acmeSh('add', '_acme-challenge.gw2.dyn.example.net', 'i'.repeat(43), a.apiKey)).toBe(false);
+    expect(await txtAt('_acme-challenge.gw2.dyn.example.net')).toEqual(before);
+  });
+
+  test('over the call limit the body says "429 Too Many Requests", which makes it wait and retry', async () => {
+    let last = '';
+    for (let i = 0; i < 6; i++) {
+      const r = await fetch(`${base}/api?get_domains`, { headers: { Authorization: `Bearer ${a.apiKey}` } });
+      last = normalizeJson(await r.text());
+    }
+    expect(last).toContain('429 Too Many Requests');
+    expect(last).not.toContain('"info":"success"');
+  });
+});
