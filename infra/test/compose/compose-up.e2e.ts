@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import net from 'node:net';
@@ -22,7 +23,9 @@ import { join } from 'node:path';
  *   3. api, dns and mailer healthy; the bootstrap's credentials in its log; the image as promised
  *   4. /subscribe answers (the zone exists); the real ddclient updates a name through the published API port
  *      with the admin's update token; dig sees it through the published DNS port (UDP and TCP)
- *   5. a placeholder secret stops the bootstrap; `down` + `up -d` keeps the data; `down -v` removes it all
+ *   5. the README's other lines: the admin CLI in the image; a pg_dump backup restored (stop, pg_restore, up -d)
+ *      brings back a name removed after it
+ *   6. a placeholder secret stops the bootstrap; `down` + `up -d` keeps the data; `down -v` removes it all
  * Host ports are picked free and the compose project has its own name, so it never touches anything else.
  * Everything the commands print goes to a log file (its path is printed); failures show its tail.
  */
@@ -107,6 +110,16 @@ function readmeSteps(): string {
   return m[1]!;
 }
 
+/** Lines of the README's Docker section (outside the compose-test block) that the tests run as written. */
+const README_LINES = {
+  cli: 'docker compose run --rm init ddns account list',
+  dump: 'docker compose exec -T postgres pg_dump -U ddns -Fc ddns > ddns-$(date +%F).dump',
+  stop: 'docker compose stop api dns mailer',
+  restore: 'docker compose exec -T postgres pg_restore -U ddns -d ddns --clean --if-exists < ddns-….dump',
+  up: 'docker compose up -d',
+  downVolumes: 'docker compose down -v',
+};
+
 let env: NodeJS.ProcessEnv = { ...process.env };
 let apiPort = 0;
 let dnsPort = 0;
@@ -159,6 +172,12 @@ afterAll(async () => {
   say(`total ${((Date.now() - started) / 60_000).toFixed(1)} min`);
   if (!process.env.DDNS_COMPOSE_KEEP) rmSync(checkout, { recursive: true, force: true });
 }, 600_000);
+
+test('the README lines these tests run are in its Docker section, as written', () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const docker = /\n## Docker\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+  for (const line of Object.values(README_LINES)) expect(docker).toContain(`\`${line}\``);
+});
 
 test(
   'a Docker engine and the stand-in base images',
@@ -240,8 +259,10 @@ test('the image: Node 24, runs as node, bundles, the native addon and runtime de
   expect(dev).toEqual([]);
   const size = Number((await sh(`docker image inspect -f '{{.Size}}' ddns:latest`)).out.trim());
   const base = Number((await sh(`docker image inspect -f '{{.Size}}' node:24-bookworm-slim`)).out.trim());
+  const readmeSays = /base plus (\d+) MB/.exec(readFileSync(join(repo, 'README.md'), 'utf8'))?.[1];
   say(
-    `image ddns:latest ${(size / 1e6).toFixed(0)} MB (base node:24-bookworm-slim here ${(base / 1e6).toFixed(0)} MB)`,
+    `image ddns:latest ${(size / 1e6).toFixed(0)} MB (base node:24-bookworm-slim here ${(base / 1e6).toFixed(0)} MB): ` +
+      `our layers ${((size - base) / 1e6).toFixed(0)} MB; the README says ${readmeSays ?? '?'} MB`,
   );
 });
 
@@ -330,6 +351,32 @@ test('the real ddclient updates a name through the published API port; dig sees 
   say('ddclient -> API -> Postgres -> DNS: answered');
 });
 
+test(
+  'the admin CLI runs in the image; a pg_dump backup, restored as the README says, brings back a removed name',
+  async () => {
+    expect((await sh(README_LINES.cli)).out).toMatch(/admin@example\.net\s+default\s+admin/);
+    await sh(README_LINES.dump);
+    const dump = (await sh('ls ddns-*.dump')).out.trim();
+    expect(dump).toMatch(/^ddns-\d{4}-\d\d-\d\d\.dump$/);
+    say(`backup ${dump}: ${(statSync(join(checkout, dump)).size / 1024).toFixed(0)} KiB`);
+    // a mistake to undo: the name goes, and the DNS stops answering it
+    const removed = await sh(`docker compose run --rm init ddns domain remove home.${ZONE}`);
+    expect(removed.out).toContain(`domain home.${ZONE} removed`);
+    await eventually(
+      'the removed name gone from the DNS',
+      async () => ((await dig(`home.${ZONE}`)).out.trim() === '' ? true : null),
+      30_000,
+    );
+    await sh(README_LINES.stop, { timeoutMs: 300_000 });
+    await sh(README_LINES.restore.replace('ddns-….dump', dump));
+    await sh(README_LINES.up, { timeoutMs: 600_000 });
+    await allHealthy();
+    expect((await dig(`home.${ZONE}`)).out.trim()).toBe('198.51.100.7');
+    say('backup restored: the removed name answers again');
+  },
+  15 * 60_000,
+);
+
 test('a placeholder secret stops the bootstrap with a clear line', async () => {
   const r = await sh('docker compose run --rm -e JWT_SECRET=compose-dev-jwt-secret-change-me init', {
     allowFail: true,
@@ -361,3 +408,15 @@ test(
   },
   15 * 60_000,
 );
+
+test('down -v removes the containers, the network and the volumes', async () => {
+  await sh(README_LINES.downVolumes, { timeoutMs: 300_000 });
+  const left = await sh(
+    `docker ps -aq --filter label=com.docker.compose.project=${project}; ` +
+      `docker volume ls -q --filter label=com.docker.compose.project=${project}; ` +
+      `docker volume ls -q --filter name=${project}_; ` +
+      `docker network ls -q --filter label=com.docker.compose.project=${project}`,
+  );
+  expect(left.out.trim()).toBe('');
+  say('down -v: no container, volume or network left');
+});
