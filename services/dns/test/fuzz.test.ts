@@ -3,7 +3,7 @@ import net from 'node:net';
 import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
 import { startDnsServer, type DnsServer } from '../src/server';
 import { TYPE } from '../src/wire/constants';
-import { frame } from '../src/wire/framing';
+import { frame, FrameDecoder } from '../src/wire/framing';
 import { dig, kdig, makeQuery } from './helpers';
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed. */
@@ -87,35 +87,76 @@ afterAll(async () => {
   await tdb?.destroy();
 });
 
+/** FUZZ_UDP_PACKETS overrides the run; every fourth packet also goes over TCP (a frame each). */
+const TOTAL = Number(process.env.FUZZ_UDP_PACKETS ?? 200_000);
+
 describe('fuzz', () => {
-  it('survives 100k random and mutated packets (pointer loops included) over UDP and TCP, then still answers', async () => {
+  it(`survives ${TOTAL / 1000}k random and mutated packets over UDP and ${TOTAL / 4000}k as TCP frames (pointer loops included), then still answers`, async () => {
     const rand = rng(0xddd5);
-    const total = 100_000;
+    const total = TOTAL;
     const sock = dgram.createSocket('udp4');
     let replies = 0;
     sock.on('message', () => replies++);
     await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
     await new Promise<void>((r) => sock.connect(server.port, '127.0.0.1', () => r()));
-    const tcp = net.connect(server.port, '127.0.0.1');
-    tcp.on('error', () => undefined);
+    // TCP answers are read (unread ones would close the connection); a closed connection is opened again
+    let tcpFrames = 0;
+    let tcpAnswers = 0;
+    let tcpConnections = 0;
+    let lastAnswered = false;
+    const openTcp = () => {
+      const c = net.connect(server.port, '127.0.0.1');
+      tcpConnections++;
+      const dec = new FrameDecoder();
+      c.on('data', (d: Buffer) => {
+        for (const m of dec.push(d)) {
+          tcpAnswers++;
+          if (m.readUInt16BE(0) === 0xfeed && m.subarray(-4).equals(Buffer.from([192, 0, 2, 1])))
+            lastAnswered = true;
+        }
+      });
+      c.on('error', () => undefined);
+      return c;
+    };
+    let tcp = openTcp();
     const the18 = Buffer.from([0xbe, 0xef, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1]);
     let sent = 0;
+    const started = Date.now();
     for (let i = 0; i < total; i += 1000) {
       for (let k = i; k < i + 1000; k++) {
         const pkt = k === 0 ? the18 : packet(rand, k);
-        if (k % 50 === 0) tcp.write(frame(pkt));
+        if (k % 4 === 0) {
+          if (tcp.destroyed || tcp.writableEnded) tcp = openTcp();
+          tcp.write(frame(pkt));
+          tcpFrames++;
+        }
         sock.send(pkt, () => sent++);
       }
       // let the sends drain (and the server answer) before the next thousand
-      while (sent < i + 1000) await new Promise((r) => setImmediate(r));
+      while (sent < i + 1000 || (!tcp.destroyed && tcp.writableLength > 0))
+        await new Promise((r) => setImmediate(r));
     }
+    // a real query behind them on the same connection: answered in order, so every frame was taken
+    tcp.write(frame(makeQuery('www.dyn.test', TYPE.A, { id: 0xfeed })));
+    for (let i = 0; i < 600 && !lastAnswered; i++) await new Promise((r) => setTimeout(r, 50));
+    const overSockets = Date.now() - started;
     // the same packets straight into the query path: nothing may throw
     const direct = rng(0xddd5);
     for (let i = 0; i < total; i++)
       server.responder.handle(packet(direct, i), { address: '127.0.0.1', transport: 'udp' });
+    await new Promise((r) => setTimeout(r, 500));
     sock.close();
     tcp.destroy();
+    process.stdout.write(
+      `dns fuzz: ${sent} UDP packets (${replies} answered), ${tcpFrames} TCP frames on ${tcpConnections} ` +
+        `connection(s) (${tcpAnswers} answered) in ${(overSockets / 1000).toFixed(1)} s, ${total} more straight ` +
+        `into the responder\n`,
+    );
     expect(replies).toBeGreaterThan(0);
+    expect(tcpFrames).toBe(total / 4);
+    expect(tcpAnswers).toBeGreaterThan(0);
+    expect(tcpConnections).toBe(1); // never closed on us
+    expect(lastAnswered).toBe(true);
     // on a loaded machine the kernel may still hold a backlog of fuzz packets: ask again a few times
     let udp = await dig(server.port, 'www.dyn.test', 'A');
     for (let i = 0; i < 5 && !udp.answer[0]; i++) {
@@ -125,5 +166,5 @@ describe('fuzz', () => {
     expect(udp.answer[0]?.data).toBe('192.0.2.1');
     const overTcp = await kdig(server.port, 'www.dyn.test', 'A', ['+tcp']);
     expect(overTcp.answer[0]!.data).toBe('192.0.2.1');
-  }, 60_000);
+  }, 240_000);
 });
