@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { mailHarness, PASSWORD, type MailHarness } from './support/harness';
+import { TestPki } from './support/certs';
+import { createMailDomain, mailHarness, PASSWORD, type MailHarness } from './support/harness';
 
 // EasyMail admin panels run in a browser on another origin: /mail/* must answer CORS preflights (no Auth-token
 // on them) and carry Access-Control-Allow-Origin on every answer, as the original server did (origin `*`,
@@ -115,37 +116,63 @@ describe('headless Chromium: a panel page on another origin', () => {
     await close(panel);
   });
 
-  test('logs in, lists domains with Auth-token, asks get-left-days: the browser lets the panel read each', async () => {
+  test('logs in, lists domains, uploads a certificate, reads days_left: the browser lets the panel read each', async () => {
+    // a mail domain and a certificate for its mail host (the panel uploads it through the API)
+    await createMailDomain(m.h, m.tokens.alice, 'panel-cors.example');
+    const pki = new TestPki();
+    const root = pki.root();
+    const leaf = pki.sign(root, { cn: 'mail.panel-cors.example', names: ['mail.panel-cors.example'] });
+    pki.cleanup();
     const page = await browser!.newPage();
     await page.goto(`${panelBase}/`);
     const result = await page.evaluate(
-      async ({ api, email, password }) => {
+      async ({ api, email, password, cert, key }) => {
         const form = new URLSearchParams({ username: email, password });
         const login = await fetch(`${api}/mail/auth`, { method: 'POST', body: form });
         const { token } = (await login.json()) as { token: string };
         const domains = await fetch(`${api}/mail/domains`, { headers: { 'Auth-token': token } });
-        const body = new FormData();
-        body.set('hostname', 'nothing-here.example');
-        const days = await fetch(`${api}/mail/ssl/get-left-days`, {
+        const upload = new FormData();
+        upload.set('hostname', 'mail.panel-cors.example');
+        upload.set('ssl_certificate', cert);
+        upload.set('ssl_certificate_key', key);
+        const uploaded = await fetch(`${api}/mail/ssl/upload`, {
           method: 'POST',
           headers: { 'Auth-token': token },
-          body,
+          body: upload,
         });
+        const ask = async (hostname: string) => {
+          const body = new FormData();
+          body.set('hostname', hostname);
+          return fetch(`${api}/mail/ssl/get-left-days`, {
+            method: 'POST',
+            headers: { 'Auth-token': token },
+            body,
+          });
+        };
+        const days = await ask('mail.panel-cors.example');
+        const none = await ask('nothing-here.example');
         const unauth = await fetch(`${api}/mail/domains`, { headers: { 'Auth-token': 'forged' } });
+        const listed = (await domains.json()) as { domains: { name: string }[] };
         return {
           login: login.status,
-          domains: [domains.status, await domains.json()],
-          days: days.status,
+          domains: [domains.status, listed.domains.map((d) => d.name)],
+          uploaded: uploaded.status,
+          // the original answers {"days_left": N}: what a panel reads
+          days: [days.status, ((await days.json()) as { days_left: unknown }).days_left],
+          none: none.status,
           unauth: [unauth.status, await unauth.json()],
         };
       },
-      { api: apiBase, email: m.alice.email, password: PASSWORD },
+      { api: apiBase, email: m.alice.email, password: PASSWORD, cert: leaf.cert, key: leaf.key },
     );
     expect(result).toEqual({
       login: 200,
-      domains: [200, { domains: [] }],
-      days: 404,
+      domains: [200, ['panel-cors.example']],
+      uploaded: 200,
+      days: [200, expect.any(Number) as unknown as number],
+      none: 404,
       unauth: [401, { result: false, msg: expect.any(String) as unknown as string }],
     });
+    expect((result.days as [number, number])[1]).toBeGreaterThan(20);
   });
 });
