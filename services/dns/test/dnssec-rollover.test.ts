@@ -239,6 +239,11 @@ test('Unbound validates www.dyn.test all through a rollover taken step by step t
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
+  // each phase is watched by a few probes, however slowly a loaded machine runs them
+  const moreProbes = (n: number): Promise<void> => {
+    const target = probes + n;
+    return eventually(async () => probes >= target, 100, 60_000);
+  };
   try {
     const old = (await listZoneKeys(tdb.db, 'dyn.test')).keys[0]!;
     const start = await cli('zone', 'rollover', 'dyn.test');
@@ -246,6 +251,7 @@ test('Unbound validates www.dyn.test all through a rollover taken step by step t
     const fresh = start.keys.keys.find((k) => k.state === 'published')!;
     // the operator adds the new DS at the parent, next to the old one
     await publishParent([old.ds, fresh.ds]);
+    await moreProbes(4);
 
     const seen: string[] = [];
     let step = start;
@@ -263,6 +269,7 @@ test('Unbound validates www.dyn.test all through a rollover taken step by step t
       [old.keyTag, 'retired'],
       [fresh.keyTag, 'active'],
     ]);
+    await moreProbes(4);
     // the old DS can leave the parent now
     await publishParent([fresh.ds]);
     await eventually(
@@ -275,7 +282,7 @@ test('Unbound validates www.dyn.test all through a rollover taken step by step t
     );
     expect(step.keys.keys.map((k) => [k.keyTag, k.state])).toEqual([[fresh.keyTag, 'active']]);
     // longer than every TTL: Unbound has re-fetched the DS set and the DNSKEY RRset, both only the new key now
-    await new Promise((r) => setTimeout(r, 6000));
+    await Promise.all([new Promise((r) => setTimeout(r, 6000)), moreProbes(4)]);
     const dnskey = await run('dig', [
       '@127.0.0.1',
       '-p',
@@ -290,5 +297,5 @@ test('Unbound validates www.dyn.test all through a rollover taken step by step t
     await prober;
   }
   expect(failures).toEqual([]);
-  expect(probes).toBeGreaterThan(20);
-}, 120_000);
+  expect(probes).toBeGreaterThanOrEqual(12);
+}, 240_000);
