@@ -214,3 +214,49 @@ test('mail domains: delegated by the real parent → active and answered; not de
     .filter((p) => p.vars.name === 'maildeleg.parent.test');
   expect(toOwner).toEqual([expect.objectContaining({ to: a.email })]);
 });
+
+test("squatting: another account's unproven claim blocks the real owner for a day at most; a proven one cannot be taken", async () => {
+  const squatter = await apiAccount(h.t.db);
+  const claim = (acc: CreatedAccount, name: string) =>
+    request(h.app)
+      .post('/api')
+      .set('Authorization', `Bearer ${acc.apiKey}`)
+      .type('form')
+      .send({ add_domain: name });
+  expect((await claim(squatter, 'squat.parent.test')).status).toBe(201);
+  // the owner, within the day: refused, told when the claim lapses
+  await resetLimits(h);
+  const early = await claim(a, 'squat.parent.test');
+  expect(early.status).toBe(403);
+  expect(early.body.add_domain).toMatch(/has not proved control yet; unless it does, you can claim it after/);
+  // a day later the unproven claim no longer blocks: the owner's claim replaces it
+  await h.t.db
+    .updateTable('zones')
+    .set({ created_at: new Date(Date.now() - 25 * 3600_000) })
+    .where('name', '=', 'squat.parent.test')
+    .execute();
+  await resetLimits(h);
+  expect((await claim(a, 'squat.parent.test')).status).toBe(201);
+  const z = await h.t.db
+    .selectFrom('zones')
+    .select(['id', 'account_id', 'status'])
+    .where('name', '=', 'squat.parent.test')
+    .executeTakeFirstOrThrow();
+  expect(z).toMatchObject({ account_id: a.id, status: 'pending' });
+  // the owner proves control (the parent delegates to us); an old, proven zone is never taken over
+  await nsd.setZones({ 'parent.test': parentZone(['squat IN NS ns1.dyn.test.']) });
+  expect(await recheckZone(h.t.db, z.id, walk)).toMatchObject({ after: 'active' });
+  await h.t.db
+    .updateTable('zones')
+    .set({ created_at: new Date(Date.now() - 30 * 24 * 3600_000) })
+    .where('id', '=', z.id)
+    .execute();
+  await resetLimits(h);
+  const late = await claim(squatter, 'squat.parent.test');
+  expect(late.status).toBe(403);
+  expect(late.body.add_domain).toMatch(/belongs to another account/);
+  expect(
+    (await h.t.db.selectFrom('zones').select('account_id').where('id', '=', z.id).executeTakeFirst())
+      ?.account_id,
+  ).toBe(a.id);
+});
