@@ -212,7 +212,22 @@ test('wrong API keys from one /24 are answered 429 after the network budget; a v
 describe('Redis down: every login fails closed', () => {
   let real: Redis;
   let dead: Redis;
-  beforeAll(() => {
+  let mailToken: string;
+  beforeAll(async () => {
+    // signed in and holding a mail domain while Redis was up
+    const m = await account(h.t.db);
+    const auth = await request(h.app)
+      .post('/mail/auth')
+      .set(from(network4()(1)))
+      .type('form')
+      .send({ username: m.email, password: 'password123' });
+    mailToken = auth.body.token as string;
+    const md = await request(h.app)
+      .post('/mail/domains')
+      .set('Auth-token', mailToken)
+      .type('form')
+      .send({ domain: 'dkim-down.example', username: 'postmaster', password: 'mailbox-pass-1' });
+    expect(md.status).toBe(201);
     real = h.deps.redis;
     dead = new Redis({ port: 1, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
     dead.on('error', () => undefined);
@@ -262,5 +277,23 @@ describe('Redis down: every login fails closed', () => {
     expect(v1.status).toBe(503);
     expect(v1.body.error.code).toBe('unavailable');
     expect(v1.headers['set-cookie']).toBeUndefined();
+  });
+
+  test('expensive work fails closed too: no RSA DKIM key is generated while its budget cannot be counted', async () => {
+    // the mail routes hold the client they were built with: take that connection itself down
+    real.disconnect();
+    let res;
+    try {
+      res = await request(h.app)
+        .post('/mail/dkim/add-new-domain')
+        .set('Auth-token', mailToken)
+        .type('form')
+        .send({ domain: 'dkim-down.example' });
+    } finally {
+      await real.connect();
+    }
+    expect(res.status).toBe(503);
+    expect(res.body.result).toBe(false);
+    expect(await h.t.db.selectFrom('dkim_keys').select('id').execute()).toEqual([]);
   });
 });
