@@ -10,7 +10,7 @@ import { apiAccount, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 // enlightns-cli's requests (enscli/rest/services.py), made with Debian's python3-requests exactly as the client
-// makes them, and judged by its own rules: `configure --records NAME` calls GET /user/record/<NAME>/ and needs
+// makes them, and judged by its own rules: `setup --records NAME` calls GET /user/record/<NAME>/ and needs
 // a list whose first element has a `name`; `update` PUTs the address to /user/record/<id>/ as a form field.
 
 let h: TestApp;
@@ -81,7 +81,7 @@ const contentOf = async (id: number) =>
   (await h.t.db.selectFrom('records').select('content').where('id', '=', id).executeTakeFirstOrThrow())
     .content;
 
-test('configure --records NAME finds the record by name, then update sets its address', async () => {
+test('setup --records NAME finds the record by name, then update sets its address', async () => {
   const r = await enlightns(a.email, 'home.dyn.test', '203.0.113.9');
   expect(r).toEqual({
     authenticated: true,
@@ -110,6 +110,8 @@ test('by name: every record at the name, addresses first; ?type= filters; ids st
   const byName = await request(h.app).get('/user/record/HOME.dyn.test./').set('Authorization', token);
   expect(byName.status).toBe(200);
   expect(byName.body.map((x: { id: number }) => x.id)).toEqual([ids.a4, ids.txt]);
+  // `cron` and `setup -l/-p` read result[0]['ttl'] and compare it as a number
+  expect(typeof byName.body[0].ttl).toBe('number');
   const txt = await request(h.app).get('/user/record/home.dyn.test/?type=TXT').set('Authorization', token);
   expect(txt.body.map((x: { id: number }) => x.id)).toEqual([ids.txt]);
   const one = await request(h.app).get(`/user/record/${ids.a4}/`).set('Authorization', token);

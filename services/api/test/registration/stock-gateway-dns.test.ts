@@ -85,7 +85,7 @@ async function register(
   email: string,
   subdomain: string,
   fulldomain: string,
-): Promise<{ err: string; token: string; cert: string }> {
+): Promise<{ err: string; token: string; cert: string; newsletter: number }> {
   let token: string;
   {
     const params = new URLSearchParams();
@@ -93,7 +93,7 @@ async function register(
     params.set('email', email);
     const res = await fetch(`${endpoint}/subscribe?${params.toString()}`, { headers: UA });
     const jsonToken = (await res.json()) as { error?: string; token: string };
-    if (jsonToken.error) return { err: jsonToken.error, token: '', cert: '' };
+    if (jsonToken.error) return { err: jsonToken.error, token: '', cert: '', newsletter: 0 };
     token = jsonToken.token;
   }
   {
@@ -129,26 +129,28 @@ async function register(
       challengeRemoveFn: async () => {},
     });
   } catch (e) {
-    return { err: (e as Error).message, token, cert: '' };
+    return { err: (e as Error).message, token, cert: '', newsletter: 0 };
   }
+  let newsletter = 0;
   try {
-    await (
-      await fetch(`${endpoint}/newsletter/subscribe`, {
-        method: 'POST',
-        headers: { ...UA, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ email, subscribe: true }),
-      })
-    ).arrayBuffer();
+    const res = await fetch(`${endpoint}/newsletter/subscribe`, {
+      method: 'POST',
+      headers: { ...UA, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email, subscribe: true }),
+    });
+    await res.arrayBuffer();
+    newsletter = res.status;
   } catch {
     // logged only
   }
-  return { err: '', token, cert };
+  return { err: '', token, cert, newsletter };
 }
 
 test("the gateway's own registration (certificate from pebble through our DNS), then /ping: name.zone and *.name.zone answer the ping address", async () => {
   const r = await register('owner@example.com', 'stock', 'stock.gw.test');
   expect(r.err).toBe('');
   expect(r.cert).toContain('BEGIN CERTIFICATE');
+  expect(r.newsletter).toBe(404); // not a registration call here; the gateway only logs its failure
   const row = await h.t.db
     .selectFrom('domains')
     .select('mode')

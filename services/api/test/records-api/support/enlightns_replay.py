@@ -1,7 +1,7 @@
 """The calls enlightns-cli (enscli/rest/services.py) makes, with python3-requests as it does, against BASE.
 
 Only the base URL differs from the real client (there it is one constant, ENLIGHTNS_API_URL). Each step
-applies the client's own rule: `result.json() if result.ok else ''`, then what `configure --records` and
+applies the client's own rule: `result.json() if result.ok else ''`, then what `setup --records` and
 `update` read from it. Prints one JSON object with what the client would have concluded.
 """
 import json
@@ -32,7 +32,7 @@ except Exception:
 out['check_status'] = r.status_code
 out['is_owner'] = is_owner
 if is_owner:
-    # configure writes '{<id>}<name>,' and update() PUTs the new address as a form field
+    # setup writes '{<id>}<name>,' and update() PUTs the new address as a form field
     out['config'] = '{' + str(record['id']) + '}' + record['name'] + ','
     r = requests.put(base + '/user/record/{pk}/'.format(pk=record['id']), data={'content': ip}, headers=auth)
     updated = r.json() if r.ok else False
