@@ -76,6 +76,14 @@ test('secrets and the bootstrap settings are required, never defaulted', () => {
   expect(composeText).not.toMatch(/change-me|compose-dev/);
 });
 
+test('SMTP goes to the operator’s relay: SMTP_URL comes from .env; Mailpit is only in the dev profile', () => {
+  for (const name of ['api', 'mailer', 'init'])
+    expect(s[name]!.environment!.SMTP_URL).toMatch(/^\$\{SMTP_URL:-/);
+  for (const [name, svc] of Object.entries(s))
+    if (name !== 'mailpit') expect(svc.depends_on?.mailpit).toBeUndefined();
+  expect(s.mailpit!.profiles).toEqual(['dev']);
+});
+
 test('third-party images are pinned', () => {
   for (const [name, svc] of Object.entries(s)) {
     if (!svc.image || svc.image.startsWith('ddns:')) continue;
