@@ -8,6 +8,7 @@ import {
   signUp,
   verifyAccountEmail,
 } from '@ddns/registry';
+import { RecipientBudget } from '@ddns/jobs';
 import { v1Route } from '@ddns/v1-schema';
 import { Router } from 'express';
 import type { ApiDeps } from '../../deps';
@@ -113,7 +114,20 @@ export function signupRoutes(deps: ApiDeps): Router {
 
   mount(r, deps, v1Route('requestPasswordReset'), async ({ body, ip }) => {
     await mailBudget(ip);
-    await requestPasswordReset(deps.db, body.email);
+    // Once the address has had its share of such mails (all sources together; the mailer would drop more),
+    // no new link is made: a new link would void the one last mailed, so a burst of requests could otherwise
+    // leave the owner holding only dead links. The answer stays 202 (it never tells whether an account exists).
+    let admitted: boolean;
+    try {
+      admitted = await new RecipientBudget(deps.redis, deps.redisPrefix).admit(
+        'asked',
+        body.email,
+        'password-reset',
+      );
+    } catch (err) {
+      throw new LimitsUnavailableError(err);
+    }
+    if (admitted) await requestPasswordReset(deps.db, body.email);
     return { status: 'accepted' as const };
   });
 
