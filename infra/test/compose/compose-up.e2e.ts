@@ -235,6 +235,8 @@ test(
     say(`README steps done in ${((Date.now() - t0) / 60_000).toFixed(1)} min`);
     expect(readFileSync(join(checkout, '.env'), 'utf8')).toMatch(/^JWT_SECRET=[0-9a-f]{64}$/m);
     expect(steps.out).toMatch(/admin admin@example\.net: created/);
+    // the migrations ran before the bootstrap, on this first start all of them
+    expect((await sh('docker compose logs --no-color migrate')).out).toMatch(/applied: 0001_initial, /);
   },
   50 * 60_000,
 );
@@ -404,6 +406,8 @@ test(
     const logs = (await sh('docker compose logs --no-color init')).out;
     expect(logs).toMatch(/admin admin@example\.net: exists, unchanged/);
     expect(logs).toMatch(/zone dyn\.example\.net: exists, unchanged/);
+    // upgrades: the migrate step runs at every start and applies only what is new (here nothing)
+    expect((await sh('docker compose logs --no-color migrate')).out).toMatch(/database is up to date/);
     say('restart kept the data');
   },
   15 * 60_000,
