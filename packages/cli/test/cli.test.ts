@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '@ddns/cli';
+import { devEnvFile, runCli, writeDevEnv } from '@ddns/cli';
 import { createTestDatabase, type TestDatabase } from '@ddns/testkit';
 
 let t: TestDatabase;
@@ -160,4 +162,36 @@ test('a missing DATABASE_URL is one clear line', async () => {
   const code = await runCli(['migrate'], env, { out: () => undefined, err: (s) => err.push(s) });
   expect(code).toBe(2);
   expect(err).toEqual(['config: DATABASE_URL is required']);
+});
+
+test('no DATABASE_URL: the CLI uses a running pnpm dev’s settings (.data/dev.env), never a stopped one’s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ddns-dev-env-'));
+  const env = { DEV_DATA_DIR: dir };
+  const run = async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(['account', 'list', '--json'], env, {
+      out: (s) => out.push(s),
+      err: (s) => err.push(s),
+    });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  try {
+    // written by a live process (this one, as pnpm dev writes it): used, and said so on stderr
+    writeDevEnv(devEnvFile(env), { DATABASE_URL: t.url, REDIS_URL: 'redis://127.0.0.1:1' });
+    const live = await run();
+    expect(live.code).toBe(0);
+    expect(JSON.parse(live.out)).toEqual([expect.objectContaining({ email: 'Alice@Example.com' })]);
+    expect(live.err).toBe(`ddns: DATABASE_URL is not set; using pnpm dev's database (${devEnvFile(env)})`);
+    // left behind by a pnpm dev that is gone (killed): ignored
+    const gone = spawnSync('true').pid;
+    writeFileSync(devEnvFile(env), `DATABASE_URL=${t.url}\nDEV_PID=${gone}\n`);
+    expect(await run()).toEqual({
+      code: 2,
+      out: '',
+      err: '{"error":"config: DATABASE_URL is required","problems":["config: DATABASE_URL is required"]}',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
