@@ -242,7 +242,7 @@ test('Unbound validates www.dyn.test all through a rollover taken step by step t
   // each phase is watched by a few probes, however slowly a loaded machine runs them
   const moreProbes = (n: number): Promise<void> => {
     const target = probes + n;
-    return eventually(async () => probes >= target, 100, 60_000);
+    return eventually(async () => probes >= target, 100, 60_000).then(() => undefined);
   };
   try {
     const old = (await listZoneKeys(tdb.db, 'dyn.test')).keys[0]!;
