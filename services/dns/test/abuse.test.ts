@@ -9,6 +9,7 @@ import {
   type TestDatabase,
 } from '@ddns/testkit';
 import { TYPE } from '../src/wire/constants';
+import { TcpAdmission } from '../src/transport/admission';
 import { frame, FrameDecoder } from '../src/wire/framing';
 import { activeZoneKey } from './dnssec-helpers';
 import { dig, eventually, kdig, makeQuery, run } from './helpers';
@@ -401,4 +402,113 @@ describe('TCP slots held by one address', () => {
     expect(lived).toBeLessThan(6000 + 8000);
     expect(answers).toBeGreaterThan(10);
   }, 30_000);
+});
+
+describe('DNS_UDP_MAX_PAYLOAD', () => {
+  let dns: DnsProcess;
+  beforeAll(async () => {
+    dns = await startDnsProcess(tdb.url, { DNS_UDP_MAX_PAYLOAD: '2048' });
+  }, 60_000);
+  afterAll(async () => dns?.stop());
+
+  it('raises the cap (a 1.1 KB set whole) and still bounds it (the 3.9 KB set truncated at 2048)', async () => {
+    const fits = await udpExchange(dns.port, makeQuery('fits.dyn.test', TYPE.TXT, { edns: 4096 }));
+    expect(fits.readUInt16BE(2) & 0x200).toBe(0);
+    const big = await udpExchange(dns.port, makeQuery('big.dyn.test', TYPE.TXT, { edns: 4096 }));
+    expect(big.readUInt16BE(2) & 0x200).toBe(0x200);
+    expect(big.length).toBeLessThanOrEqual(2048);
+    // the requestor's smaller size still wins
+    const small = await udpExchange(dns.port, makeQuery('fits.dyn.test', TYPE.TXT, { edns: 1024 }));
+    expect(small.readUInt16BE(2) & 0x200).toBe(0x200);
+    expect(small.length).toBeLessThanOrEqual(1024);
+  });
+});
+
+describe('TCP admission by network', () => {
+  it('IPv6 addresses of one /56 share its cap, another /56 does not; mapped IPv4 counts as IPv4', () => {
+    const adm = new TcpAdmission({ maxClients: 100, perAddress: 2, perNetwork: 3 });
+    expect(adm.admit('2001:db8:0:100::1')).toBeNull();
+    expect(adm.admit('2001:db8:0:100::1')).toBeNull();
+    expect(adm.admit('2001:db8:0:100::1')).toBe('per_address');
+    expect(adm.admit('2001:db8:0:1ff::2')).toBeNull(); // same /56 (2001:db8:0:100::/56)
+    expect(adm.admit('2001:db8:0:1ff::3')).toBe('per_network');
+    expect(adm.admit('2001:db8:0:200::1')).toBeNull(); // the next /56
+    expect(adm.admit('::ffff:192.0.2.1')).toBeNull();
+    expect(adm.admit('192.0.2.1')).toBeNull();
+    expect(adm.admit('192.0.2.1')).toBe('per_address');
+    expect(adm.admit('192.0.2.200')).toBeNull();
+    expect(adm.admit('192.0.2.201')).toBe('per_network');
+    adm.release('2001:db8:0:100::1');
+    expect(adm.admit('2001:db8:0:1ff::3')).toBeNull();
+    expect(adm.connections).toBe(7);
+  });
+});
+
+describe('a zone transfer left unread', () => {
+  let dns: DnsProcess;
+  let metricsPort: number;
+  const UNREAD = 8;
+  beforeAll(async () => {
+    const big = await sharedZone(tdb.db, 'xfr.test');
+    await sql`INSERT INTO records (zone_id, name, type, content, ttl)
+      SELECT ${big.id}, 'r' || g || '.xfr.test', 'TXT', lpad(g::text, 200, 'x'), 60
+      FROM generate_series(1, 30000) g`.execute(tdb.db);
+    metricsPort = await freeDualPort();
+    dns = await startDnsProcess(tdb.url, {
+      DNS_METRICS_PORT: String(metricsPort),
+      DNS_SECONDARIES: '127.0.0.1:9',
+    });
+  }, 120_000);
+  afterAll(async () => dns?.stop());
+
+  it('8 transfers of a 7 MB zone never read: streamed with backpressure, RSS flat, closed; a reader gets it all', async () => {
+    const pid = servingPid(dns.child.pid!);
+    const before = rssMiB(pid);
+    let peak = before;
+    const sample = setInterval(() => (peak = Math.max(peak, rssMiB(pid))), 100);
+    const axfr = frame(makeQuery('xfr.test', TYPE.AXFR));
+    let unreadPeak = before;
+    const conns = await Promise.all(Array.from({ length: UNREAD }, () => connect(dns.port)));
+    for (const c of conns) {
+      c.pause();
+      c.write(axfr);
+    }
+    try {
+      const closedByServer = /dns_tcp_closed_total\{reason="io_timeout"\} (\d+)/;
+      await eventually(
+        async () => Number(closedByServer.exec(await metrics(metricsPort))?.[1] ?? 0) >= UNREAD,
+        200,
+        60_000,
+      );
+      unreadPeak = peak;
+      // a secondary that reads gets the whole zone meanwhile
+      const records = await new Promise<number>((resolve) => {
+        const s = net.connect({ port: dns.port, host: '127.0.0.1' });
+        const dec = new FrameDecoder();
+        let n = 0;
+        const t = setTimeout(() => s.destroy(), 60_000);
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(n));
+        s.on('data', (d: Buffer) => {
+          for (const m of dec.push(d)) n += m.readUInt16BE(6);
+          if (n >= 30004) {
+            clearTimeout(t);
+            s.destroy();
+          }
+        });
+        s.write(axfr);
+      });
+      expect(records).toBe(30004); // SOA, NS, A of ns1, 30,000 TXT, SOA
+    } finally {
+      clearInterval(sample);
+      for (const c of conns) c.destroy();
+    }
+    const after = rssMiB(pid);
+    process.stdout.write(
+      `unread zone transfers (${UNREAD} x 30k records, 7 MB each): RSS ${before.toFixed(0)} MiB before, ` +
+        `peak ${unreadPeak.toFixed(0)} MiB while unread, ${peak.toFixed(0)} MiB with a reader, ` +
+        `${after.toFixed(0)} MiB after\n`,
+    );
+    expect(unreadPeak - before).toBeLessThan(64);
+  }, 120_000);
 });
