@@ -4,6 +4,7 @@ import { sharedZone } from '@ddns/testkit';
 import { issueMailToken } from '../../src/surfaces/mail/token';
 import { issueToken } from '../../src/surfaces/records-api/service';
 import { apiAccount, basic, resetLimits } from '../support/api-helpers';
+import { as, login, type Browser } from '../v1/v1-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -15,8 +16,8 @@ import { createTestApp, type TestApp } from '../support/test-app';
 let h: TestApp;
 let victor: CreatedAccount;
 let mallory: CreatedAccount;
-let v: { recordId: number; checkId: number; mailDomainId: number; mailboxId: number };
-let m: { jwt: string; recordsToken: string };
+let v: { recordId: number; checkId: number; mailDomainId: number; mailboxId: number; apiKeyId: number };
+let m: { jwt: string; recordsToken: string; browser: Browser; v1Key: string };
 
 const VNAME = 'victor.dyn.test';
 const VMAIL = 'victor-mail.example';
@@ -57,15 +58,26 @@ beforeAll(async () => {
     .select('id')
     .where('name', '=', `www.${VNAME}`)
     .executeTakeFirstOrThrow();
+  const key = await h.t.db
+    .insertInto('api_keys')
+    .values({ account_id: victor.id, name: 'victor-key', key_hash: 'f'.repeat(64) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   v = {
     recordId: rec.id,
     checkId: check.body.id as number,
     mailDomainId: md.body.domain.id as number,
     mailboxId: md.body.user.id as number,
+    apiKeyId: key.id,
   };
+  const browser = await login(h, mallory.email);
+  const v1Key = await request(h.app).post('/v1/api-keys').set(as(browser)).send({ name: 'm', write: true });
+  expect(v1Key.status).toBe(201);
   m = {
     jwt: await issueMailToken(h.deps.config.JWT_SECRET, mallory),
     recordsToken: await issueToken(h.t.db, mallory.id),
+    browser,
+    v1Key: v1Key.body.secret as string,
   };
 }, 60_000);
 
@@ -121,10 +133,56 @@ async function victorsRows(): Promise<string> {
     .execute();
   const certs = await db.selectFrom('certificates').selectAll().orderBy('id').execute();
   const account = await db.selectFrom('accounts').selectAll().where('id', '=', victor.id).execute();
-  return JSON.stringify({ domains, zones, records, mailDomains, mailboxes, dkim, checks, certs, account });
+  const apiKeys = await db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('account_id', '=', victor.id)
+    .orderBy('id')
+    .execute();
+  return JSON.stringify({
+    domains,
+    zones,
+    records,
+    mailDomains,
+    mailboxes,
+    dkim,
+    checks,
+    certs,
+    account,
+    apiKeys,
+  });
 }
 
 type Probe = [string, () => request.Test];
+
+/** Every /v1 route that names a domain, record, key or check, aimed at Victor's by a caller of Mallory's. */
+function v1Probes(as: string, auth: (r: request.Test) => request.Test): Probe[] {
+  const rec = (name: string) => `/v1/domains/${name}/records/${v.recordId}`;
+  const txt = { type: 'TXT', subname: 'evil', text: 'x' };
+  const probes: [string, () => request.Test][] = [
+    ['get domain', () => request(h.app).get(`/v1/domains/${VNAME}`)],
+    ['delete domain', () => request(h.app).delete(`/v1/domains/${VNAME}`)],
+    ['rotate domain token', () => request(h.app).post(`/v1/domains/${VNAME}/token`)],
+    ['dnssec', () => request(h.app).get(`/v1/domains/${VNAME}/dnssec`)],
+    ['list records', () => request(h.app).get(`/v1/domains/${VNAME}/records`)],
+    ['create record', () => request(h.app).post(`/v1/domains/${VNAME}/records`).send(txt)],
+    ['replace record', () => request(h.app).put(rec(VNAME)).send(txt)],
+    ['delete record', () => request(h.app).delete(rec(VNAME))],
+    ['replace record via own domain', () => request(h.app).put(rec('mallory.dyn.test')).send(txt)],
+    ['delete record via own domain', () => request(h.app).delete(rec('mallory.dyn.test'))],
+    ['create taken domain', () => request(h.app).post('/v1/domains').send({ name: VNAME })],
+    [
+      'create domain inside',
+      () =>
+        request(h.app)
+          .post('/v1/domains')
+          .send({ name: `sub.${VNAME}` }),
+    ],
+    ['delete health check', () => request(h.app).delete(`/v1/health-checks/${v.checkId}`)],
+    ['delete api key', () => request(h.app).delete(`/v1/api-keys/${v.apiKeyId}`)],
+  ];
+  return probes.map(([name, send]) => [`v1 ${as}: ${name}`, () => auth(send())]);
+}
 
 test('every cross-account probe is refused and changes nothing of the victim', async () => {
   const before = await victorsRows();
@@ -260,6 +318,15 @@ test('every cross-account probe is refused and changes nothing of the victim', a
     ['mail export', () => mail('get', `/export/domain?domain=${VMAIL}`)],
     // registration: a name someone holds
     ['subscribe taken name', () => request(h.app).get('/subscribe?name=victor')],
+    // /v1 with Mallory's session, then with her own API key
+    ...v1Probes('session', (req) => req.set(as(m.browser))),
+    ...v1Probes('api key', (req) => req.set('Authorization', `Bearer ${m.v1Key}`)),
+    [
+      'v1 admin: disable Victor',
+      () =>
+        request(h.app).patch(`/v1/admin/accounts/${victor.id}`).set(as(m.browser)).send({ disabled: true }),
+    ],
+    ['v1 admin: list accounts', () => request(h.app).get('/v1/admin/accounts').set(as(m.browser))],
   ];
   const accepted: string[] = [];
   for (const [name, send] of probes) {
@@ -279,8 +346,16 @@ test('every cross-account probe is refused and changes nothing of the victim', a
   expect(JSON.stringify(list.body)).not.toContain(VMAIL);
   const domains = await api('get', { get_domains: '' });
   expect(JSON.stringify(domains.body)).not.toContain(VNAME);
+  // nor do the /v1 lists
+  for (const path of ['/v1/domains', '/v1/logs', '/v1/health-checks', '/v1/api-keys', '/v1/mail-domains']) {
+    const res = await request(h.app).get(path).set(as(m.browser));
+    expect({ path, status: res.status }).toEqual({ path, status: 200 });
+    // (Mallory's log holds her own failed attempts, naming Victor's hosts: nothing of Victor's own)
+    expect(JSON.stringify(res.body)).not.toMatch(/"(name|domain)":"[^"]*victor|domain victor/);
+  }
+  console.log(`cross-account probes: ${probes.length}, accepted ${accepted.length}`);
 
-  expect(probes.length).toBeGreaterThanOrEqual(35);
+  expect(probes.length).toBeGreaterThanOrEqual(60);
   expect(accepted).toEqual([]);
   expect(await victorsRows()).toBe(before);
 }, 120_000);
