@@ -93,6 +93,12 @@ export interface ZonesTable {
    */
   challenge_token: string | null;
   status_changed_at: NullableTimestamp;
+  /**
+   * hosted zones: when the re-check suspended it (migration 0010); null unless `status` is `suspended`. Another
+   * account may claim the name SUSPENDED_ZONE_RELEASE_DAYS (@ddns/registry) after this, unless the owner's
+   * proof comes back first (the zone is then active again and this is cleared).
+   */
+  suspended_at: NullableTimestamp;
   /** hosted zones: when control was last checked, and what the check found (one line, for the owner) */
   checked_at: NullableTimestamp;
   check_result: string | null;

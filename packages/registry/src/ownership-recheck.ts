@@ -1,15 +1,17 @@
 import type { Db, ZoneStatus } from '@ddns/db';
 import { enqueueInOutbox, QUEUES } from '@ddns/jobs';
 import { sql } from 'kysely';
-import { challengeToken, ourNameServers } from './ownership-claim';
+import { challengeToken, formatUtc, ourNameServers, suspendedZoneReleaseAt } from './ownership-claim';
 import type { WalkOptions } from './ownership-delegation';
 import { challengeName, proveControl } from './ownership-proof';
 
 /**
  * The re-check of users' own domains (hosted zones with an owner). A proof found makes the zone `active`
  * (served); a conclusive check without proof leaves a pending zone pending and moves an active one to
- * `suspended` (no longer served) and e-mails its owner through the outbox. A check that could not reach the
- * parent changes nothing. Operator zones (no owner) are never checked.
+ * `suspended` (no longer served) and e-mails its owner through the outbox, naming the date after which
+ * another account may claim the name (SUSPENDED_ZONE_RELEASE_DAYS from `suspended_at`). Suspended zones stay
+ * checked like pending ones: the owner's proof found again makes the zone active and clears `suspended_at`.
+ * A check that could not reach the parent changes nothing. Operator zones (no owner) are never checked.
  */
 export interface RecheckResult {
   zone: string;
@@ -56,6 +58,7 @@ export async function recheckZone(
         challenge_token: token,
         status: after,
         ...(after !== zone.status ? { status_changed_at: now } : {}),
+        ...(after !== zone.status ? { suspended_at: after === 'suspended' ? now : null } : {}),
       })
       .where('id', '=', zone.id)
       .where('status', '=', zone.status) // a concurrent change wins; this result is dropped
@@ -75,6 +78,7 @@ export async function recheckZone(
             nameServers: ours.join(', '),
             challengeName: challengeName(zone.name),
             challengeValue: token,
+            releaseAt: formatUtc(suspendedZoneReleaseAt(now)),
           },
         },
       });

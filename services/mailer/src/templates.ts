@@ -82,6 +82,7 @@ const TEMPLATES: Record<EmailTemplate, Template> = {
       v.detail ?? '',
       `To bring it back, delegate it to ${v.nameServers ?? 'our name servers'} at your registrar, or publish a TXT record ${v.challengeName ?? ''} with the value ${v.challengeValue ?? ''}.`,
       'We check again regularly; your records are kept and are served again once the check succeeds.',
+      `If control is not restored, the name is released after ${v.releaseAt ?? '30 days'}: another account may then claim it, and this domain with all its records is deleted.`,
     ],
   }),
 };

@@ -1,4 +1,4 @@
-import { addDomain, OpError, recheckZone, sweepOwnership } from '@ddns/registry';
+import { addDomain, OpError, recheckZone, SUSPENDED_ZONE_RELEASE_DAYS, sweepOwnership } from '@ddns/registry';
 import {
   account,
   createTestDatabase,
@@ -13,12 +13,15 @@ import {
 import { execFile } from 'node:child_process';
 import type { RunningMailer } from '../src/worker';
 import { walkOptions } from '../src/queues/ownership';
+import { renderEmail } from '../src/templates';
 import { startTestMailer } from './support/test-mailer';
 
 /**
  * Ownership end to end, with a real parent: NSD serves `parent.test`, which delegates `good.parent.test` to our
  * name server (ns1.dyn.test) and not `txt.parent.test`. The mailer (DELEGATION_CHECK_SERVERS = that NSD) checks
- * claims through the outbox; the DNS process (same database) answers only for proven zones.
+ * claims through the outbox; the DNS process (same database) answers only for proven zones. A suspended zone
+ * stays its owner's for SUSPENDED_ZONE_RELEASE_DAYS (the suspension mail names the date); after that another
+ * account's claim replaces it and the old records leave our DNS.
  */
 const parentZone = (extra: string[]) =>
   [
@@ -209,5 +212,125 @@ describe('ownership with a real parent zone', () => {
       'txt.parent.test',
     ]);
     expect(mails.every((m) => (m.payload as { to: string }).to === owner.email)).toBe(true);
+  }, 90_000);
+
+  const DAY = 24 * 3600_000;
+  const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const zoneRow = (name: string) =>
+    t.db
+      .selectFrom('zones')
+      .select(['id', 'account_id', 'status', 'suspended_at'])
+      .where('name', '=', name)
+      .executeTakeFirst();
+
+  it('the suspension mail names the release date; until then another account is refused with it, and the restored delegation makes the zone active again', async () => {
+    const z = (await zoneRow('good.parent.test'))!;
+    expect(z.status).toBe('suspended');
+    expect(z.suspended_at).toBeInstanceOf(Date);
+    const releaseAt = utc(new Date(z.suspended_at!.getTime() + SUSPENDED_ZONE_RELEASE_DAYS * DAY));
+    const mail = await t.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('job_name', '=', 'zone-suspended')
+      .execute();
+    const vars = mail
+      .map((m) => (m.payload as { vars: Record<string, string> }).vars)
+      .find((v) => v.name === 'good.parent.test')!;
+    expect(vars.releaseAt).toBe(releaseAt);
+    const rendered = renderEmail('zone-suspended', vars);
+    expect(rendered.text).toContain(
+      `If control is not restored, the name is released after ${releaseAt}: another account may then claim it`,
+    );
+    expect(rendered.html).toContain(releaseAt);
+
+    const err = await addDomain(t.db, { name: 'good.parent.test', accountId: attacker.id }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpError);
+    expect((err as Error).message).toMatch(`unless it is restored, you can claim it after ${releaseAt}`);
+
+    // the owner's delegation comes back: the sweep (suspended zones are checked like pending ones) restores it
+    await nsd.setZones({ 'parent.test': parentZone([DELEGATED]) });
+    const results = await sweepOwnership(t.db, {
+      walk: walkOptions([`127.0.0.1:${nsd.port}`]),
+      now: new Date(Date.now() + 3 * DAY),
+    });
+    expect(results.find((r) => r.zone === 'good.parent.test')).toMatchObject({
+      before: 'suspended',
+      after: 'active',
+    });
+    expect(await zoneRow('good.parent.test')).toMatchObject({
+      id: z.id,
+      account_id: owner.id,
+      status: 'active',
+      suspended_at: null,
+    });
+    expect(
+      (
+        await until(
+          () => dig('good.parent.test', 'SOA'),
+          (x) => x.status === 'NOERROR',
+        )
+      ).status,
+    ).toBe('NOERROR');
+  }, 90_000);
+
+  it("after the release another account's claim replaces the suspended zone: the old records leave our DNS, the new claim goes live once delegated", async () => {
+    const old = (await zoneRow('good.parent.test'))!;
+    await t.db
+      .insertInto('records')
+      .values({ zone_id: old.id, name: 'www.good.parent.test', type: 'A', content: '192.0.2.77', ttl: 60 })
+      .execute();
+    expect(
+      (
+        await until(
+          () => dig('www.good.parent.test', 'A'),
+          (x) => x.answers.length > 0,
+        )
+      ).answers,
+    ).toEqual(['192.0.2.77']);
+
+    await nsd.setZones({ 'parent.test': parentZone([]) });
+    expect(await recheckZone(t.db, old.id, walkOptions([`127.0.0.1:${nsd.port}`]))).toMatchObject({
+      before: 'active',
+      after: 'suspended',
+    });
+    await t.db
+      .updateTable('zones')
+      .set({ suspended_at: new Date(Date.now() - (SUSPENDED_ZONE_RELEASE_DAYS + 1) * DAY) })
+      .where('id', '=', old.id)
+      .execute();
+
+    const d = await addDomain(t.db, { name: 'good.parent.test', accountId: attacker.id });
+    expect(d.ownership).toMatchObject({ status: 'pending' });
+    const claimed = (await zoneRow('good.parent.test'))!;
+    expect(claimed).toMatchObject({ account_id: attacker.id, status: 'pending', suspended_at: null });
+    expect(claimed.id).not.toBe(old.id);
+    expect(await t.db.selectFrom('records').select('id').where('zone_id', '=', old.id).execute()).toEqual([]);
+    expect(
+      await t.db.selectFrom('domains').select('account_id').where('name', '=', 'good.parent.test').execute(),
+    ).toEqual([{ account_id: attacker.id }]);
+    expect(await dig('www.good.parent.test', 'A')).toMatchObject({ status: 'REFUSED', answers: [] });
+
+    // the name's new holder delegates it to us (after the claim's first check, which found no proof): the next
+    // check makes the claim active, and our DNS answers for the new zone without the old owner's records
+    await nsd.setZones({ 'parent.test': parentZone([DELEGATED]) });
+    await recheckZone(t.db, claimed.id, walkOptions([`127.0.0.1:${nsd.port}`]));
+    expect(
+      await until(
+        () => status('good.parent.test'),
+        (s) => s === 'active',
+      ),
+    ).toBe('active');
+    const soa = await until(
+      () => dig('good.parent.test', 'SOA'),
+      (x) => x.status === 'NOERROR',
+    );
+    expect(soa.aa).toBe(true);
+    expect(await dig('www.good.parent.test', 'A')).toMatchObject({
+      status: 'NXDOMAIN',
+      aa: true,
+      answers: [],
+    });
   }, 90_000);
 });

@@ -8,6 +8,7 @@ import * as m0006 from './0006_abuse_limits';
 import * as m0007 from './0007_dnssec';
 import * as m0008 from './0008_v1_accounts';
 import * as m0009 from './0009_update_function';
+import * as m0010 from './0010_zone_suspended_at';
 
 /** Static list, so migrations work the same from source, from a bundle and inside jest. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007_dnssec': m0007,
   '0008_v1_accounts': m0008,
   '0009_update_function': m0009,
+  '0010_zone_suspended_at': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {

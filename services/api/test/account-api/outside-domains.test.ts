@@ -4,7 +4,9 @@
  * claim and our DNS stays silent for it (REFUSED, never AA); public suffixes are refused. Mail domains follow
  * the same rule as other domains: against a real parent (NSD serving `parent.test`), a mail domain the parent
  * delegates to us becomes active after the check, one it does not delegate stays pending, and one whose
- * delegation goes away is suspended and its owner e-mailed.
+ * delegation goes away is suspended and its owner e-mailed. A suspended domain is the old owner's for
+ * SUSPENDED_ZONE_RELEASE_DAYS (refused with the release date; restoring the delegation makes it active again);
+ * after that another account's claim replaces it, and the old zone's records are gone from the DNS.
  */
 import { execFile } from 'node:child_process';
 import request from 'supertest';
@@ -13,6 +15,7 @@ import {
   parseServerAddress,
   recheckZone,
   sweepOwnership,
+  SUSPENDED_ZONE_RELEASE_DAYS,
   type CreatedAccount,
   type ServerAddress,
   type WalkOptions,
@@ -213,6 +216,114 @@ test('mail domains: delegated by the real parent → active and answered; not de
     .map((m) => m.payload as { to: string; vars: { name: string } })
     .filter((p) => p.vars.name === 'maildeleg.parent.test');
   expect(toOwner).toEqual([expect.objectContaining({ to: a.email })]);
+});
+
+test('a suspended domain is released to another account after SUSPENDED_ZONE_RELEASE_DAYS, not before; the old owner can win it back until then', async () => {
+  // maildeleg.parent.test: account a's mail domain, suspended by the test above (the parent no longer delegates)
+  const old = await h.t.db
+    .selectFrom('zones')
+    .select(['id', 'account_id', 'status', 'suspended_at'])
+    .where('name', '=', 'maildeleg.parent.test')
+    .executeTakeFirstOrThrow();
+  expect(old).toMatchObject({ account_id: a.id, status: 'suspended' });
+  expect(old.suspended_at).toBeInstanceOf(Date);
+  const oldRecords = await h.t.db.selectFrom('records').select('id').where('zone_id', '=', old.id).execute();
+  expect(oldRecords.length).toBeGreaterThan(0);
+  const newcomer = await apiAccount(h.t.db);
+  const claim = () =>
+    request(h.app)
+      .post('/api')
+      .set('Authorization', `Bearer ${newcomer.apiKey}`)
+      .type('form')
+      .send({ add_domain: 'maildeleg.parent.test' });
+
+  // before the release: refused, told when the name is released
+  const releaseAt = new Date(old.suspended_at!.getTime() + SUSPENDED_ZONE_RELEASE_DAYS * 24 * 3600_000);
+  await resetLimits(h);
+  const early = await claim();
+  expect(early.status).toBe(403);
+  expect(early.body.add_domain).toBe(
+    `maildeleg.parent.test belongs to another account whose proof of control went away; unless it is restored, you can claim it after ${releaseAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+  );
+  // one day before the release, still refused
+  await h.t.db
+    .updateTable('zones')
+    .set({ suspended_at: new Date(Date.now() - (SUSPENDED_ZONE_RELEASE_DAYS - 1) * 24 * 3600_000) })
+    .where('id', '=', old.id)
+    .execute();
+  await resetLimits(h);
+  expect((await claim()).status).toBe(403);
+
+  // the old owner restores the delegation: active again, suspended_at cleared, answered again
+  await nsd.setZones({ 'parent.test': parentZone([DELEGATED]) });
+  expect(await recheckZone(h.t.db, old.id, walk)).toMatchObject({ before: 'suspended', after: 'active' });
+  expect(
+    await h.t.db
+      .selectFrom('zones')
+      .select(['status', 'suspended_at'])
+      .where('id', '=', old.id)
+      .executeTakeFirst(),
+  ).toEqual({ status: 'active', suspended_at: null });
+  await resetLimits(h);
+  expect((await claim()).body.add_domain).toMatch(/belongs to another account$/);
+
+  // lost again, and this time not restored within the release time
+  await nsd.setZones({ 'parent.test': parentZone([]) });
+  expect(await recheckZone(h.t.db, old.id, walk)).toMatchObject({ before: 'active', after: 'suspended' });
+  await h.t.db
+    .updateTable('zones')
+    .set({ suspended_at: new Date(Date.now() - (SUSPENDED_ZONE_RELEASE_DAYS + 1) * 24 * 3600_000) })
+    .where('id', '=', old.id)
+    .execute();
+  await resetLimits(h);
+  const late = await claim();
+  expect(late.status).toBe(201);
+  expect(late.body.ownership).toMatchObject({ status: 'pending' });
+  // the old zone went with everything in it; the new claim is pending
+  const now = await h.t.db
+    .selectFrom('zones')
+    .select(['id', 'account_id', 'status', 'suspended_at'])
+    .where('name', '=', 'maildeleg.parent.test')
+    .executeTakeFirstOrThrow();
+  expect(now).toMatchObject({ account_id: newcomer.id, status: 'pending', suspended_at: null });
+  expect(now.id).not.toBe(old.id);
+  expect(await h.t.db.selectFrom('zones').select('id').where('id', '=', old.id).execute()).toEqual([]);
+  expect(await h.t.db.selectFrom('records').select('id').where('zone_id', '=', old.id).execute()).toEqual([]);
+  expect(
+    await h.t.db
+      .selectFrom('mail_domains')
+      .select('id')
+      .where('name', '=', 'maildeleg.parent.test')
+      .execute(),
+  ).toEqual([]);
+  expect(
+    await h.t.db
+      .selectFrom('domains')
+      .select('account_id')
+      .where('name', '=', 'maildeleg.parent.test')
+      .execute(),
+  ).toEqual([{ account_id: newcomer.id }]);
+  expect(await dig('maildeleg.parent.test', 'MX')).toMatchObject({
+    status: 'REFUSED',
+    aa: false,
+    answers: [],
+  });
+
+  // the new holder delegates the name to us: our DNS answers for the new zone, without the old owner's MX
+  await nsd.setZones({ 'parent.test': parentZone([DELEGATED]) });
+  expect(await recheckZone(h.t.db, now.id, walk)).toMatchObject({ before: 'pending', after: 'active' });
+  const soa = await until(
+    () => dig('maildeleg.parent.test', 'SOA'),
+    (r) => r.status === 'NOERROR',
+  );
+  expect(soa).toMatchObject({ status: 'NOERROR', aa: true });
+  expect(await dig('maildeleg.parent.test', 'MX')).toMatchObject({
+    status: 'NOERROR',
+    aa: true,
+    answers: [],
+  });
+  expect(await dig('_dmarc.maildeleg.parent.test', 'TXT')).toMatchObject({ answers: [] });
+  await nsd.setZones({ 'parent.test': parentZone([]) });
 });
 
 test("squatting: another account's unproven claim blocks the real owner for a day at most; a proven one cannot be taken", async () => {
