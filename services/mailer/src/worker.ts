@@ -53,6 +53,9 @@ export async function startMailer(o: MailerOptions): Promise<RunningMailer> {
       connection: bullConnection(o.config.REDIS_URL),
       prefix: o.prefix,
       concurrency: d.concurrency,
+      // a job held by a mailer that died is retried, not failed: BullMQ's default (1) failed for good a mail in
+      // flight at two crashes in a row; 10 still ends a job that kills every worker that takes it
+      maxStalledCount: 10,
       ...o.workerOptions,
     });
     w.on('failed', (job, err) =>

@@ -157,6 +157,31 @@ test('30 mails queued across two SIGKILLs of the mailer in the middle of sending
   expect(outbox.filter((o) => o.relayed_at === null)).toEqual([]);
 }, 300_000);
 
+test('the same mails in flight at two SIGKILLs in a row are still delivered, once', async () => {
+  // as many mails as the e-mail worker sends at once: the second mailer picks up exactly the ones the first
+  // held (once their locks expire) and is killed holding them again
+  smtp.behaviour = 'stall';
+  smtp.script = [];
+  const to = await queueMails('twice', 4);
+  const stalledBefore = smtp.stalledCount;
+  mailer = await startMailer();
+  await smtp.waitUntil(() => smtp.stalledCount >= stalledBefore + 4, 60_000);
+  await kill(mailer);
+  mailer = await startMailer();
+  await smtp.waitUntil(() => smtp.stalledCount >= stalledBefore + 8, 120_000);
+  await kill(mailer);
+  smtp.behaviour = 'accept';
+  mailer = await startMailer();
+  await smtp.waitUntil(() => deliveries(to).delivered === to.length, 150_000).catch(() => undefined);
+  await sleep(3000);
+  const d = deliveries(to);
+  console.log(
+    `4 mails in flight at two kills in a row: ${d.delivered}/4 delivered, ${d.duplicates} duplicates`,
+  );
+  expect(d.missing).toEqual([]);
+  expect(d.duplicates).toBe(0);
+}, 400_000);
+
 test('an SMTP outage of 30 s: the 10 mails queued meanwhile are all delivered once when it returns', async () => {
   smtp.behaviour = 'accept';
   smtp.script = [];
