@@ -1,4 +1,12 @@
-import { addDomain, OpError, recheckZone, SUSPENDED_ZONE_RELEASE_DAYS, sweepOwnership } from '@ddns/registry';
+import {
+  addDomain,
+  checkClaim,
+  insertClaimedZone,
+  OpError,
+  recheckZone,
+  SUSPENDED_ZONE_RELEASE_DAYS,
+  sweepOwnership,
+} from '@ddns/registry';
 import {
   account,
   createTestDatabase,
@@ -333,4 +341,39 @@ describe('ownership with a real parent zone', () => {
       answers: [],
     });
   }, 90_000);
+
+  it("a released zone whose owner's proof comes back between the check and the claim's write stays the owner's", async () => {
+    const z = (await zoneRow('txt.parent.test'))!;
+    expect(z).toMatchObject({ account_id: owner.id, status: 'suspended' });
+    await t.db
+      .updateTable('zones')
+      .set({ suspended_at: new Date(Date.now() - (SUSPENDED_ZONE_RELEASE_DAYS + 1) * DAY) })
+      .where('id', '=', z.id)
+      .execute();
+    const target = await checkClaim(t.db, 'txt.parent.test', attacker.id);
+    expect(target).toEqual({ kind: 'hosted', replaces: { id: z.id, status: 'suspended' } });
+    // the re-check finds the owner's proof again before the claim writes
+    await t.db
+      .updateTable('zones')
+      .set({ status: 'active', suspended_at: null })
+      .where('id', '=', z.id)
+      .execute();
+    const err = await t.db
+      .transaction()
+      .execute((trx) =>
+        insertClaimedZone(trx, {
+          name: 'txt.parent.test',
+          accountId: attacker.id,
+          replaces: target.kind === 'hosted' ? target.replaces : null,
+        }),
+      )
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpError);
+    expect((err as Error).message).toBe('txt.parent.test belongs to another account');
+    expect(await zoneRow('txt.parent.test')).toMatchObject({
+      id: z.id,
+      account_id: owner.id,
+      status: 'active',
+    });
+  }, 30_000);
 });
