@@ -4,7 +4,7 @@ import { sql, type Zone } from '@ddns/db';
 import { createTestDatabase, sharedZone, type TestDatabase } from '@ddns/testkit';
 import { startDnsServer, type DnsServer } from '../src/server';
 import { parseTsigKey } from '../src/wire/tsig';
-import { dig, run } from './helpers';
+import { dig, eventually, run } from './helpers';
 import { freeDualPort } from './ports';
 import { makeSecondary, startSecondary, stopSecondary, withLog, type Secondary } from './secondary';
 
@@ -163,6 +163,58 @@ describe('TSIG (hmac-sha256) on transfers and NOTIFY', () => {
     expect(soa).toMatch(/status: NOERROR/);
     expect(soa).toMatch(/TSIG PSEUDOSECTION/);
     expect(soa).not.toMatch(/failure/i);
+  });
+
+  it('IXFR too: refused without the key or with a wrong one, the signed delta with it', async () => {
+    const serialNow = async () => {
+      const out = await run('dig', [
+        '@127.0.0.1',
+        '-p',
+        String(server.port),
+        'dyn.test',
+        'SOA',
+        '+short',
+        '-y',
+        KEY,
+      ]);
+      return Number(out.trim().split(/\s+/)[2]);
+    };
+    const before = await serialNow();
+    await tdb.db
+      .insertInto('records')
+      .values({ zone_id: zone.id, name: 'ixfr.dyn.test', type: 'A', content: '192.0.2.77' })
+      .execute();
+    await eventually(async () => (await serialNow()) > before);
+    const ixfr = (extra: string[]) =>
+      new Promise<string>((resolve) => {
+        execFile(
+          'dig',
+          [
+            '@127.0.0.1',
+            '-p',
+            String(server.port),
+            'dyn.test',
+            `IXFR=${before}`,
+            '+time=5',
+            '+tries=1',
+            ...extra,
+          ],
+          { timeout: 15_000 },
+          (_err, stdout, stderr) => resolve(`${stdout}\n${stderr}`),
+        );
+      });
+    const unsigned = await ixfr([]);
+    expect(unsigned).toMatch(/Transfer failed|REFUSED/);
+    expect(unsigned).not.toMatch(/^ixfr\.dyn\.test\./m);
+    const wrong = await ixfr(['-y', WRONG]);
+    expect(wrong).toMatch(/BADSIG/);
+    expect(wrong).not.toMatch(/^ixfr\.dyn\.test\./m);
+    const signed = await ixfr(['-y', KEY]);
+    expect(signed).not.toMatch(/failure|failed|BADSIG|WARNING/i);
+    expect(signed).toMatch(/^ixfr\.dyn\.test\.\s+\d+\s+IN\s+A\s+192\.0\.2\.77$/m);
+    // a delta, not the whole zone
+    expect(signed).not.toMatch(/^bulk1\.dyn\.test\./m);
+    expect(signed).toMatch(/^xfr-key\.\s+0\s+(IN\s+)?ANY\s+TSIG\s+hmac-sha256\./m);
   });
 
   it.each(['nsd', 'knot'] as const)(
