@@ -22,16 +22,43 @@ export interface FeedStart {
   open: bigint[];
   /** xmax of that snapshot: once every transaction below it has ended, an `open` seq still missing is gone */
   xmax: bigint;
+  /** lowest seq in the feed in that snapshot (null: empty): everything below it was pruned or rolled back */
+  floor: bigint | null;
+}
+
+/**
+ * Changes a reader never read may be gone: rows above its head were pruned (the mailer keeps
+ * DNS_CHANGES_RETENTION_DAYS) while it was cut off or stalled. Its data must be reloaded from Postgres.
+ */
+export interface FeedGap {
+  /** the reader's head: every seq at or below it was delivered (open seqs aside) */
+  head: bigint;
+  /** lowest seq in the feed now */
+  floor: bigint;
+  /** seqs above the head and below the floor: pruned (or rolled back; no way to tell) */
+  missing: bigint;
+  /** open seqs (writers still running when last seen) now missing below the floor: maybe pruned after commit */
+  lostOpen: bigint[];
 }
 
 export interface ChangeFeedOptions {
   url: string;
   /** deliver changes with seq greater than this (the seq the reader's snapshot was taken at) */
   afterSeq: bigint;
-  /** seqs at or below afterSeq that the snapshot could not see yet (see currentFeedStart) */
-  openAtStart?: { seqs: bigint[]; xmax: bigint };
+  /**
+   * seqs at or below afterSeq that the snapshot could not see yet, and that snapshot's lowest seq (see
+   * currentFeedStart): seqs below the floor were already missing then and are no evidence of pruning later
+   */
+  openAtStart?: { seqs: bigint[]; xmax: bigint; floor?: bigint | null };
   /** called in seq order, once per change; the reader waits for it to resolve before going on */
   onChanges: (changes: FeedChange[]) => void | Promise<void>;
+  /**
+   * Rows this reader had not read were pruned (see FeedGap): reload everything from one snapshot and return
+   * that snapshot's currentFeedStart; the feed goes on from there. Awaited like onChanges (no change is
+   * delivered meanwhile); if it throws, the feed emits 'error' and tries again on the next round. Without
+   * it, the feed emits 'resync' (gap) and skips past the gap (what was pruned cannot be delivered).
+   */
+  onResync?: (gap: FeedGap) => Promise<FeedStart>;
   /** safety poll and heartbeat, even without notifications (ms); default 2000 */
   pollMs?: number;
   /** a feed query (or heartbeat) unanswered for this long means a stalled link: reconnect; default 5000 */
@@ -56,15 +83,21 @@ export interface FeedQueryable {
  * snapshot as the initial load. (Missing seqs further back than START_WINDOW are assumed long settled.)
  */
 export async function currentFeedStart(q: FeedQueryable): Promise<FeedStart> {
-  const r = await q.query<{ seq: string; xmax: string; open: string[] }>(
+  const r = await q.query<{ seq: string; xmax: string; open: string[]; floor: string | null }>(
     `WITH m AS (SELECT coalesce(max(seq), 0) AS top FROM dns_changes)
      SELECT m.top::text AS seq, pg_snapshot_xmax(pg_current_snapshot())::text AS xmax,
+       (SELECT min(seq) FROM dns_changes)::text AS floor,
        ARRAY(SELECT s::text FROM generate_series(greatest(m.top - ${START_WINDOW}, 1), m.top) AS s
              WHERE NOT EXISTS (SELECT 1 FROM dns_changes d WHERE d.seq = s)) AS open
      FROM m`,
   );
   const row = r.rows[0]!;
-  return { seq: BigInt(row.seq), xmax: BigInt(row.xmax), open: row.open.map((s) => BigInt(s)) };
+  return {
+    seq: BigInt(row.seq),
+    xmax: BigInt(row.xmax),
+    open: row.open.map((s) => BigInt(s)),
+    floor: row.floor === null ? null : BigInt(row.floor),
+  };
 }
 
 /** Highest seq in the feed now. */
@@ -75,6 +108,7 @@ export async function currentFeedSeq(q: FeedQueryable): Promise<bigint> {
 interface Row {
   xmin: string;
   xmax: string;
+  floor: string | null;
   seq: string | null;
   zone_id: number;
   zone_name: string;
@@ -87,12 +121,13 @@ interface Row {
 const COLS = 'seq, zone_id, zone_name, name, source, op, changed_at';
 /** The open seqs, the next batch above the head, and the snapshot's xmin/xmax, in one statement. */
 const CATCH_UP = `
-  WITH snap AS (SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax
+  WITH snap AS (SELECT pg_snapshot_xmin(s)::text AS xmin, pg_snapshot_xmax(s)::text AS xmax,
+                  (SELECT min(seq) FROM dns_changes)::text AS floor
                 FROM pg_current_snapshot() AS s),
        fresh AS ((SELECT ${COLS} FROM dns_changes WHERE seq = ANY($3::bigint[]))
                  UNION ALL
                  (SELECT ${COLS} FROM dns_changes WHERE seq > $1 ORDER BY seq LIMIT $2))
-  SELECT snap.xmin, snap.xmax, f.seq::text AS seq, f.zone_id, f.zone_name, f.name, f.source, f.op, f.changed_at
+  SELECT snap.xmin, snap.xmax, snap.floor, f.seq::text AS seq, f.zone_id, f.zone_name, f.name, f.source, f.op, f.changed_at
   FROM snap LEFT JOIN fresh f ON true ORDER BY f.seq`;
 
 /**
@@ -109,13 +144,26 @@ const CATCH_UP = `
  * Every round (and a heartbeat while the handler runs) has a deadline: a link that stops answering is
  * dropped and reconnected instead of silently serving stale data.
  *
- * Events: 'connected', 'disconnected' (err), 'error' (err from onChanges).
+ * Pruned rows: the mailer deletes rows older than DNS_CHANGES_RETENTION_DAYS (always keeping the newest), so
+ * everything below `min(seq)` is gone. Every round reads that floor in the same snapshot as the rows; if the
+ * head is below floor - 1, or an open seq this round would let go (writers ended, row missing) lies below
+ * the floor and was at or above the floor when first missed, rows the reader never read may have been
+ * pruned: a gap, handed to onResync (reload everything, go on from that snapshot) instead of skipped. A
+ * reader merely behind is never flagged: rows at or below its head were delivered, and pruning only takes a
+ * prefix older than the retention (false positives: rolled-back seqs just below the floor after a long
+ * outage, which cost one reload).
+ *
+ * Events: 'connected', 'disconnected' (err), 'error' (err from onChanges or onResync), 'resync' (gap).
  */
 export class ChangeFeed extends EventEmitter {
   /** highest seq delivered (or the start) */
   private head: bigint;
   /** open seqs below the head -> xmax of the snapshot that first missed them */
   private readonly open = new Map<bigint, bigint>();
+  /** open seqs already below the floor of the snapshot that first missed them (start only): not evidence of pruning */
+  private readonly belowFloor = new Set<bigint>();
+  /** gaps found (rows pruned before this reader read them) */
+  resyncs = 0;
   private client: pg.Client | null = null;
   private stopped = false;
   private pollTimer: NodeJS.Timeout | null = null;
@@ -133,9 +181,7 @@ export class ChangeFeed extends EventEmitter {
   constructor(private readonly opts: ChangeFeedOptions) {
     super();
     this.head = opts.afterSeq;
-    for (const s of opts.openAtStart?.seqs ?? []) {
-      if (s <= opts.afterSeq) this.open.set(s, opts.openAtStart!.xmax);
-    }
+    if (opts.openAtStart) this.restart(opts.afterSeq, opts.openAtStart);
     this.backoff = opts.minBackoffMs ?? 100;
   }
 
@@ -144,6 +190,19 @@ export class ChangeFeed extends EventEmitter {
     let p = this.head;
     for (const s of this.open.keys()) if (s - 1n < p) p = s - 1n;
     return p;
+  }
+
+  private restart(seq: bigint, open: { seqs: bigint[]; xmax: bigint; floor?: bigint | null }): void {
+    this.head = seq;
+    this.open.clear();
+    this.belowFloor.clear();
+    // an empty feed (floor null): every seq missing then is below any later floor
+    const floor = open.floor === undefined ? null : (open.floor ?? seq + 1n);
+    for (const s of open.seqs) {
+      if (s > seq) continue;
+      this.open.set(s, open.xmax);
+      if (floor !== null && s < floor) this.belowFloor.add(s);
+    }
   }
 
   /** Seqs below the head still waited for (open writers). */
@@ -261,6 +320,27 @@ export class ChangeFeed extends EventEmitter {
         .finally(() => (this.querying = false));
       const snap = r.rows[0]!;
       const rows = r.rows.filter((x) => x.seq !== null);
+      const gap = this.gapIn(snap, rows, asked);
+      if (gap) {
+        this.resyncs++;
+        this.emit('resync', gap);
+        if (this.opts.onResync) {
+          let start: FeedStart;
+          try {
+            start = await this.opts.onResync(gap);
+          } catch (err) {
+            this.emit('error', err);
+            return; // the next round finds the gap again and retries
+          }
+          if (this.client !== client || this.stopped) return;
+          this.restart(start.seq, { seqs: start.open, xmax: start.xmax, floor: start.floor });
+          continue;
+        }
+        // no one to reload: what was pruned cannot be delivered; go on past the gap
+        if (gap.floor - 1n > this.head) this.head = gap.floor - 1n;
+        for (const s of gap.lostOpen) this.open.delete(s);
+        asked.splice(0, asked.length, ...asked.filter((s) => this.open.has(s)));
+      }
       const fresh: FeedChange[] = rows.map((row) => ({
         seq: BigInt(row.seq!),
         zoneId: row.zone_id,
@@ -291,6 +371,20 @@ export class ChangeFeed extends EventEmitter {
     }
   }
 
+  /** Rows above the head, or open seqs about to be let go, below the round's floor: maybe pruned unread. */
+  private gapIn(snap: Row, rows: Row[], asked: bigint[]): FeedGap | null {
+    if (snap.floor === null) return null;
+    const floor = BigInt(snap.floor);
+    const seen = new Set(rows.map((r) => r.seq));
+    const xmin = BigInt(snap.xmin);
+    const lostOpen = asked.filter(
+      (s) => s < floor && !this.belowFloor.has(s) && !seen.has(s.toString()) && xmin >= this.open.get(s)!,
+    );
+    const missing = floor - 1n > this.head ? floor - 1n - this.head : 0n;
+    if (missing === 0n && lostOpen.length === 0) return null;
+    return { head: this.head, floor, missing, lostOpen };
+  }
+
   /**
    * Records what one round saw: seen seqs leave the open set, skipped ones above the old head join it, and
    * open seqs this round asked for and did not get are dropped once the round's xmin shows their writers
@@ -298,10 +392,16 @@ export class ChangeFeed extends EventEmitter {
    */
   private advance(seen: bigint[], asked: bigint[], xmin: bigint, xmax: bigint): number {
     const got = new Set(seen);
-    for (const s of seen) this.open.delete(s);
+    for (const s of seen) {
+      this.open.delete(s);
+      this.belowFloor.delete(s);
+    }
     for (const s of asked) {
       const noticed = this.open.get(s);
-      if (noticed !== undefined && xmin >= noticed) this.open.delete(s);
+      if (noticed !== undefined && xmin >= noticed) {
+        this.open.delete(s);
+        this.belowFloor.delete(s);
+      }
     }
     let above = 0;
     let top = this.head;

@@ -1,5 +1,13 @@
+import { sql } from 'kysely';
 import pg from 'pg';
-import { ChangeFeed, currentFeedSeq, currentFeedStart, createPool, type FeedChange } from '@ddns/db';
+import {
+  ChangeFeed,
+  currentFeedSeq,
+  currentFeedStart,
+  createPool,
+  type FeedChange,
+  type FeedGap,
+} from '@ddns/db';
 import { createTestDatabase, sharedZone, TcpProxy, viaPort, type TestDatabase } from '@ddns/testkit';
 
 let t: TestDatabase;
@@ -324,3 +332,170 @@ test('a silently stalled link is noticed, reconnected and caught up', async () =
     await proxy.stop();
   }
 }, 30_000);
+
+/** What the mailer's pruneLogs deletes once the retention has passed: every row but the newest. */
+async function pruneAsMailerDoes(): Promise<number> {
+  const r = await sql`DELETE FROM dns_changes
+    WHERE changed_at < now() + interval '1 minute' AND seq < (SELECT max(seq) FROM dns_changes)`.execute(
+    t.db,
+  );
+  return Number(r.numAffectedRows ?? 0);
+}
+
+describe('rows pruned before a reader read them', () => {
+  test('a reader cut off while its unread rows are pruned is told to resync, not left to skip them; a reader keeping up is not', async () => {
+    const zone = await sharedZone(t.db, 'gap.test');
+    const other = await sharedZone(t.db, 'gapother.test');
+    const u = new URL(t.url);
+    const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+    await proxy.start();
+    const pool = createPool(t.url, { max: 1 });
+    const start = await currentFeedSeq(pool);
+    const cutOpts = {
+      url: viaPort(t.url, proxy.port),
+      afterSeq: start,
+      pollMs: 200,
+      queryTimeoutMs: 1000,
+      timeouts: { connectTimeoutMs: 1000 },
+      minBackoffMs: 50,
+      maxBackoffMs: 200,
+    };
+    const got: FeedChange[] = [];
+    const gaps: FeedGap[] = [];
+    let reloadedAt: bigint | null = null;
+    // the DNS service's way: reload, go on from the reload's snapshot
+    const reloading = new ChangeFeed({
+      ...cutOpts,
+      onChanges: (c: FeedChange[]) => void got.push(...c),
+      onResync: async (gap) => {
+        gaps.push(gap);
+        const s = await currentFeedStart(pool);
+        reloadedAt = s.seq;
+        return s;
+      },
+    });
+    // no onResync: says so ('resync') and skips past what is gone
+    const skipped: FeedChange[] = [];
+    const events: FeedGap[] = [];
+    const plain = new ChangeFeed({ ...cutOpts, onChanges: (c: FeedChange[]) => void skipped.push(...c) });
+    plain.on('resync', (g: FeedGap) => events.push(g));
+    // a reader on a healthy link, keeping up: pruning never takes a row it has not read
+    const live: FeedChange[] = [];
+    const healthy = new ChangeFeed({
+      url: t.url,
+      afterSeq: start,
+      onChanges: (c: FeedChange[]) => void live.push(...c),
+      pollMs: 100,
+    });
+    await Promise.all([reloading.start(), plain.start(), healthy.start()]);
+    try {
+      await t.db
+        .insertInto('records')
+        .values({ zone_id: zone.id, name: 'seen.gap.test', type: 'A', content: '192.0.2.1' })
+        .execute();
+      await waitFor(() => got.length === 1 && skipped.length === 1 && live.length === 1);
+      await waitFor(() => reloading.connected && plain.connected);
+      proxy.blackhole();
+      await waitFor(() => !reloading.connected && !plain.connected, 10_000);
+      for (const n of ['one', 'two', 'three'])
+        await t.db
+          .insertInto('records')
+          .values({ zone_id: zone.id, name: `${n}.gap.test`, type: 'A', content: '192.0.2.2' })
+          .execute();
+      // the newest row stays (pruneLogs keeps it): another zone's change
+      await t.db
+        .insertInto('records')
+        .values({ zone_id: other.id, name: 'newest.gapother.test', type: 'A', content: '192.0.2.3' })
+        .execute();
+      await waitFor(() => live.some((c) => c.name === 'newest.gapother.test'));
+      const pruned = await pruneAsMailerDoes();
+      expect(pruned).toBeGreaterThanOrEqual(4);
+      // the healthy reader had read them all: no gap for it, however often it looks
+      await new Promise((r) => setTimeout(r, 600));
+      expect(healthy.resyncs).toBe(0);
+      proxy.resume();
+      await waitFor(() => gaps.length === 1 && events.length === 1, 15_000);
+      const floor = (await pool.query<{ s: string }>('SELECT min(seq)::text AS s FROM dns_changes')).rows[0]!;
+      for (const g of [gaps[0]!, events[0]!]) {
+        expect(g.floor).toBe(BigInt(floor.s));
+        expect(g.missing).toBe(g.floor - 1n - g.head);
+        expect(g.missing).toBeGreaterThanOrEqual(3n); // one, two, three (and anything else pruned meanwhile)
+      }
+      console.log(
+        `gap signalled: head ${gaps[0]!.head}, floor ${gaps[0]!.floor}, ${gaps[0]!.missing} seqs missing`,
+      );
+      expect(reloading.resyncs).toBe(1);
+      expect(got.map((c) => c.name)).toEqual(['seen.gap.test']); // nothing delivered from across the gap
+      // the skipping reader delivers what is left (the newest row) and says it skipped
+      await waitFor(() => skipped.some((c) => c.name === 'newest.gapother.test'));
+      expect(skipped.some((c) => c.name.endsWith('.gap.test') && c.name !== 'seen.gap.test')).toBe(false);
+      // both go on from there, once each
+      await t.db
+        .insertInto('records')
+        .values({ zone_id: zone.id, name: 'after.gap.test', type: 'A', content: '192.0.2.4' })
+        .execute();
+      await waitFor(() => got.some((c) => c.name === 'after.gap.test'), 10_000);
+      await waitFor(() => skipped.some((c) => c.name === 'after.gap.test'), 10_000);
+      expect(got.every((c) => c.name === 'seen.gap.test' || c.seq > reloadedAt!)).toBe(true);
+      expect(reloading.resyncs + plain.resyncs + healthy.resyncs).toBe(2);
+    } finally {
+      await Promise.all([reloading.stop(), plain.stop(), healthy.stop()]);
+      await pool.end();
+      await proxy.stop();
+    }
+  }, 40_000);
+
+  test('an open seq whose writer commits while the link is cut, pruned before it is read, is a gap too', async () => {
+    const zone = await sharedZone(t.db, 'opengap.test');
+    const other = await sharedZone(t.db, 'opengapother.test');
+    const u = new URL(t.url);
+    const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+    await proxy.start();
+    const pool = createPool(t.url, { max: 1 });
+    const start = await currentFeedSeq(pool);
+    const got: FeedChange[] = [];
+    const gaps: FeedGap[] = [];
+    const feed = new ChangeFeed({
+      url: viaPort(t.url, proxy.port),
+      afterSeq: start,
+      onChanges: (c: FeedChange[]) => void got.push(...c),
+      onResync: async (gap) => {
+        gaps.push(gap);
+        return currentFeedStart(pool);
+      },
+      pollMs: 200,
+      queryTimeoutMs: 1000,
+      timeouts: { connectTimeoutMs: 1000 },
+      minBackoffMs: 50,
+      maxBackoffMs: 200,
+    });
+    await feed.start();
+    try {
+      const slow = await openWriter(t.url, zone.id, 'slow.opengap.test', '192.0.2.5');
+      await t.db
+        .insertInto('records')
+        .values({ zone_id: other.id, name: 'quick.opengapother.test', type: 'A', content: '192.0.2.6' })
+        .execute();
+      await waitFor(() => got.some((c) => c.name === 'quick.opengapother.test'));
+      expect(feed.openSeqs).toBe(1);
+      proxy.blackhole();
+      await waitFor(() => !feed.connected, 10_000);
+      await slow.commit();
+      await t.db
+        .insertInto('records')
+        .values({ zone_id: other.id, name: 'newest.opengapother.test', type: 'A', content: '192.0.2.7' })
+        .execute();
+      await pruneAsMailerDoes();
+      proxy.resume();
+      // the head is just below the floor (nothing above it was pruned): only the open seq tells
+      await waitFor(() => gaps.length === 1, 15_000);
+      expect(gaps[0]!.missing).toBe(0n);
+      expect(gaps[0]!.lostOpen).toHaveLength(1);
+      expect(got.some((c) => c.name === 'slow.opengap.test')).toBe(false);
+    } finally {
+      await feed.stop();
+      await pool.end();
+      await proxy.stop();
+    }
+  }, 40_000);
+});
