@@ -1,4 +1,12 @@
-import { ChangeFeed, createPool, queryDeadline, type DbTimeouts, type FeedChange } from '@ddns/db';
+import {
+  ChangeFeed,
+  createPool,
+  queryDeadline,
+  type DbTimeouts,
+  type FeedChange,
+  type FeedGap,
+  type FeedStart,
+} from '@ddns/db';
 import pino, { type Logger } from 'pino';
 import { availableParallelism } from 'node:os';
 import { RateLimiter, type RrlOptions } from './limits/rrl';
@@ -194,11 +202,40 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       }
     }
   };
+  /**
+   * The feed lost rows it had not read (pruned during a long outage): load every zone again in one snapshot
+   * while answering from the old data, swap it in at once, NOTIFY the zones whose serial moved, and go on
+   * from that snapshot. A failed load throws: the feed retries on its next round.
+   */
+  const resync = async (gap: FeedGap): Promise<FeedStart> => {
+    const t0 = Date.now();
+    log.warn(
+      {
+        head: gap.head.toString(),
+        floor: gap.floor.toString(),
+        missing: gap.missing.toString(),
+        lostOpen: gap.lostOpen.length,
+      },
+      'change feed rows were pruned before they were read; reloading every zone',
+    );
+    metrics.feedResync();
+    const fresh = await loadStore(pool, opts.tunnel ?? {}, signing);
+    if (stopped) return fresh.start;
+    const changed = store.replaceAll(fresh.store);
+    for (const z of changed) notifier?.notify(z);
+    if (signing && secondaries.length) presignZones(store, () => stopped);
+    log.info(
+      { ...fresh.stats, changedZones: changed.length, ms: Date.now() - t0, seq: fresh.seq.toString() },
+      'zones reloaded after a change-feed gap',
+    );
+    return fresh.start;
+  };
   const feed = new ChangeFeed({
     url: opts.databaseUrl,
     afterSeq: seq,
-    openAtStart: { seqs: start.open, xmax: start.xmax },
+    openAtStart: { seqs: start.open, xmax: start.xmax, floor: start.floor },
     onChanges: apply,
+    onResync: resync,
     timeouts: opts.db,
     queryTimeoutMs: queryDeadline(opts.db ?? {}) || 5000,
     ...opts.feed,

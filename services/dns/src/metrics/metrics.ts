@@ -47,6 +47,7 @@ export class DnsMetrics {
   private readonly tcpRejectedTotal: Counter<'reason'>;
   private readonly tcpClosedTotal: Counter<'reason'>;
   private readonly truncatedTotal: Counter<'transport'>;
+  private readonly feedResyncsTotal: Counter;
   /** UDP answers sent by the TypeScript responder (plain increment, folded in at scrape) */
   private udpTypescript = 0;
   /** hot-path counts, folded into the Prometheus counter when scraped (a plain increment per query) */
@@ -123,6 +124,11 @@ export class DnsMetrics {
       labelNames: ['transport'],
       registers,
     });
+    this.feedResyncsTotal = new Counter({
+      name: 'dns_feed_resyncs_total',
+      help: 'Whole reloads from Postgres because change-feed rows were pruned before the feed read them (a long outage)',
+      registers,
+    });
     // `aggregator`: how the primary combines workers' values when DNS_WORKERS > 1 (each worker holds it all)
     const gauge = (name: string, help: string, aggregator: 'max' | 'min' | 'sum', read: () => number) =>
       new Gauge({
@@ -181,6 +187,10 @@ export class DnsMetrics {
 
   tcpClosed(reason: string): void {
     this.tcpClosedTotal.labels(reason).inc();
+  }
+
+  feedResync(): void {
+    this.feedResyncsTotal.inc();
   }
 
   truncated(transport: 'udp' | 'tcp'): void {

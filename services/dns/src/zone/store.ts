@@ -261,6 +261,29 @@ export class ZoneStore {
     this.bumpVersion();
   }
 
+  /**
+   * Serves `fresh` (a whole new load) instead of every zone held now, in one synchronous step, then bumps the
+   * version once (packet caches drop the old answers). A zone whose serial is unchanged keeps its IXFR
+   * journal; one whose serial moved starts a new journal (secondaries behind it get the whole zone) and is
+   * returned with the new zones (NOTIFY targets): the reload is published as one full change.
+   */
+  replaceAll(fresh: ZoneStore): Zone[] {
+    const changed: Zone[] = [];
+    for (const z of fresh.zones.values()) {
+      const old = this.byId.get(z.id);
+      if (old && old.name === z.name && old.serial === z.serial) z.journal = old.journal;
+      else changed.push(z);
+    }
+    this.zones.clear();
+    this.byId.clear();
+    for (const z of fresh.zones.values()) {
+      this.zones.set(z.name, z);
+      this.byId.set(z.id, z);
+    }
+    this.bumpVersion();
+    return changed;
+  }
+
   /** total owner names in memory */
   get size(): number {
     let n = 0;

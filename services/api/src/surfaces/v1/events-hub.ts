@@ -1,4 +1,4 @@
-import { ChangeFeed, currentFeedStart, type Db, type FeedChange } from '@ddns/db';
+import { ChangeFeed, currentFeedStart, type Db, type FeedChange, type FeedQueryable } from '@ddns/db';
 import type { AddressEvent } from '@ddns/v1-schema';
 import { CompiledQuery } from 'kysely';
 import type { Logger } from 'pino';
@@ -15,6 +15,9 @@ export interface EventSubscriber {
  * Fans the DNS change feed out to /v1/events streams. One feed reader per API process, started with the first
  * stream and stopped with the last (no idle Postgres connection). On a change of a name that is one of a
  * subscribed account's domains, the domain's current addresses are read once and sent to that account's streams.
+ * If the feed finds rows it never read were pruned (an outage longer than DNS_CHANGES_RETENTION_DAYS), it
+ * cannot say which domains changed: every stream is sent the current addresses of all its domains (events
+ * are "this is the domain now", so a repeat is harmless) and the feed goes on from that moment.
  */
 export class AddressEventHub {
   private readonly subs = new Map<number, Set<EventSubscriber>>();
@@ -54,15 +57,25 @@ export class AddressEventHub {
   private async ensureFeed(): Promise<void> {
     if (this.feed) return;
     this.starting ??= (async () => {
-      const start = await currentFeedStart({
+      const q: FeedQueryable = {
         query: async <R>(text: string, values?: unknown[]) =>
           (await this.db.executeQuery(CompiledQuery.raw(text, values ?? []))) as unknown as { rows: R[] },
-      });
+      };
+      const start = await currentFeedStart(q);
       const feed = new ChangeFeed({
         url: this.databaseUrl,
         afterSeq: start.seq,
-        openAtStart: { seqs: start.open, xmax: start.xmax },
+        openAtStart: { seqs: start.open, xmax: start.xmax, floor: start.floor },
         onChanges: (changes) => this.deliver(changes),
+        onResync: async (gap) => {
+          this.logger.warn(
+            { head: gap.head.toString(), floor: gap.floor.toString() },
+            'event stream feed lost pruned changes; sending every stream its domains as they are now',
+          );
+          const now = await currentFeedStart(q);
+          await this.sendAll();
+          return now;
+        },
         pollMs: 1000,
       });
       feed.on('error', (err: unknown) =>
@@ -93,12 +106,22 @@ export class AddressEventHub {
       ...new Set(changes.filter((c) => c.source === 'records' || c.source === 'domains').map((c) => c.name)),
     ];
     if (names.length === 0 || this.subs.size === 0) return;
-    const owners = await this.db
+    await this.send(names);
+  }
+
+  /** Every subscribed account's domains as they are now, to its streams (after a feed gap). */
+  private async sendAll(): Promise<void> {
+    if (this.subs.size > 0) await this.send(null);
+  }
+
+  /** Reads the named domains (null = all) of the subscribed accounts and sends them to the matching streams. */
+  private async send(names: string[] | null): Promise<void> {
+    let query = this.db
       .selectFrom('domains')
       .select(['name', 'account_id'])
-      .where('name', 'in', names)
-      .where('account_id', 'in', [...this.subs.keys()])
-      .execute();
+      .where('account_id', 'in', [...this.subs.keys()]);
+    if (names) query = query.where('name', 'in', names);
+    const owners = await query.execute();
     const byAccount = new Map<number, string[]>();
     for (const o of owners) byAccount.set(o.account_id!, [...(byAccount.get(o.account_id!) ?? []), o.name]);
     for (const [accountId, domainNames] of byAccount) {

@@ -1,0 +1,143 @@
+import { sql } from '@ddns/db';
+import { freePort } from '@ddns/local-services';
+import {
+  createTestDatabase,
+  digShort,
+  digUntil,
+  sharedZone,
+  startDnsProcess,
+  TcpProxy,
+  viaPort,
+  type DnsProcess,
+  type TestDatabase,
+} from '@ddns/testkit';
+
+/**
+ * The dns process whose change-feed link is down while names change and the mailer prunes those changes'
+ * feed rows (DNS_CHANGES_RETENTION_DAYS passed): once the link is back the feed finds rows it never read
+ * gone, the process reloads every zone from Postgres (answering from the old data meanwhile), swaps it in,
+ * drops cached answers and publishes the zones' new serials, instead of serving the old data forever.
+ */
+
+let t: TestDatabase;
+let proxy: TcpProxy;
+let dns: DnsProcess | undefined;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const u = new URL(t.url);
+  proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+  await proxy.start();
+});
+
+afterAll(async () => {
+  await dns?.stop();
+  await proxy.stop();
+  await t.destroy();
+});
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (!m) throw new Error(`${name} not in metrics`);
+  return Number(m[1]);
+}
+
+async function until(cond: () => Promise<boolean>, ms: number): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await cond()) return Date.now() - t0;
+    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const soaSerial = async (port: number, zone: string) =>
+  Number((await digShort(port, zone, 'SOA'))[0]?.split(' ')[2]);
+
+test('changes whose feed rows were pruned while the link was down are served after a reload', async () => {
+  const zone = await sharedZone(t.db, 'gap.test');
+  const other = await sharedZone(t.db, 'gapother.test');
+  for (const [name, ip] of [
+    ['moved.gap.test', '192.0.2.1'],
+    ['gone.gap.test', '192.0.2.2'],
+  ] as const)
+    await t.db.insertInto('records').values({ zone_id: zone.id, name, type: 'A', content: ip }).execute();
+  const metricsPort = await freePort();
+  dns = await startDnsProcess(
+    viaPort(t.url, proxy.port),
+    {
+      DNS_METRICS_PORT: String(metricsPort),
+      DB_STATEMENT_TIMEOUT_MS: '1000',
+      DB_CONNECT_TIMEOUT_MS: '1000',
+    },
+    120_000, // a loaded machine starts processes slowly
+  );
+  await until(async () => (await metric(metricsPort, 'dns_feed_connected')) === 1, 10_000);
+  // answered (and cached) before the outage
+  for (let i = 0; i < 3; i++) {
+    expect(await digShort(dns.port, 'moved.gap.test', 'A')).toEqual(['192.0.2.1']);
+    expect(await digShort(dns.port, 'gone.gap.test', 'A')).toEqual(['192.0.2.2']);
+  }
+  const serialBefore = await soaSerial(dns.port, 'gap.test');
+  expect(await metric(metricsPort, 'dns_feed_resyncs_total')).toBe(0);
+
+  proxy.blackhole();
+  await until(async () => (await metric(metricsPort, 'dns_feed_connected')) === 0, 20_000);
+  await t.db
+    .updateTable('records')
+    .set({ content: '192.0.2.9' })
+    .where('name', '=', 'moved.gap.test')
+    .execute();
+  await t.db.deleteFrom('records').where('name', '=', 'gone.gap.test').execute();
+  await t.db
+    .insertInto('records')
+    .values({ zone_id: zone.id, name: 'new.gap.test', type: 'A', content: '192.0.2.3' })
+    .execute();
+  // the newest feed row stays (pruneLogs keeps it): another zone's change
+  await t.db
+    .insertInto('records')
+    .values({ zone_id: other.id, name: 'last.gapother.test', type: 'A', content: '192.0.2.4' })
+    .execute();
+  // what the mailer's pruneLogs deletes once the retention has passed
+  const pruned = await sql`DELETE FROM dns_changes
+    WHERE changed_at < now() + interval '1 minute' AND seq < (SELECT max(seq) FROM dns_changes)`.execute(
+    t.db,
+  );
+  expect(Number(pruned.numAffectedRows)).toBeGreaterThanOrEqual(3);
+  // still the old data, from memory
+  expect(await digShort(dns.port, 'moved.gap.test', 'A')).toEqual(['192.0.2.1']);
+
+  const t0 = Date.now();
+  proxy.resume();
+  expect(await digUntil(dns.port, 'moved.gap.test', 'A', (a) => a[0] === '192.0.2.9', 20_000)).toEqual([
+    '192.0.2.9',
+  ]);
+  const servedMs = Date.now() - t0;
+  console.log(`pruned changes served ${servedMs} ms after the feed link came back`);
+  expect(servedMs).toBeLessThan(15_000);
+  expect(await digShort(dns.port, 'gone.gap.test', 'A')).toEqual([]);
+  expect(await digShort(dns.port, 'new.gap.test', 'A')).toEqual(['192.0.2.3']);
+  expect(await digShort(dns.port, 'last.gapother.test', 'A')).toEqual(['192.0.2.4']);
+  // the zone's serial as Postgres has it: secondaries follow (NOTIFY, then a transfer)
+  const row = await t.db
+    .selectFrom('zones')
+    .select('serial')
+    .where('id', '=', zone.id)
+    .executeTakeFirstOrThrow();
+  const serialAfter = await soaSerial(dns.port, 'gap.test');
+  expect(serialAfter).toBe(Number(BigInt(row.serial) % 4294967296n));
+  expect(serialAfter).not.toBe(serialBefore);
+  expect(await metric(metricsPort, 'dns_feed_resyncs_total')).toBe(1);
+  expect(dns.output()).toMatch(/pruned before they were read; reloading every zone/);
+  expect(dns.output()).toMatch(/zones reloaded after a change-feed gap/);
+
+  // and the feed goes on from the reload
+  await t.db
+    .insertInto('records')
+    .values({ zone_id: zone.id, name: 'after.gap.test', type: 'A', content: '192.0.2.5' })
+    .execute();
+  expect(await digUntil(dns.port, 'after.gap.test', 'A', (a) => a.length > 0, 10_000)).toEqual(['192.0.2.5']);
+  expect(await metric(metricsPort, 'dns_feed_resyncs_total')).toBe(1);
+  expect(dns.child.exitCode).toBeNull();
+}, 120_000);
