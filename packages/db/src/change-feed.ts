@@ -146,8 +146,8 @@ const CATCH_UP = `
  *
  * Pruned rows: the mailer deletes rows older than DNS_CHANGES_RETENTION_DAYS (always keeping the newest), so
  * everything below `min(seq)` is gone. Every round reads that floor in the same snapshot as the rows; if the
- * head is below floor - 1, or an open seq this round would let go (writers ended, row missing) lies below
- * the floor and was at or above the floor when first missed, rows the reader never read may have been
+ * head is below floor - 1, or an open seq (still missing) lies below the floor although it was at or above
+ * the floor when first missed (only the pruner deletes rows), rows the reader never read may have been
  * pruned: a gap, handed to onResync (reload everything, go on from that snapshot) instead of skipped. A
  * reader merely behind is never flagged: rows at or below its head were delivered, and pruning only takes a
  * prefix older than the retention (false positives: rolled-back seqs just below the floor after a long
@@ -162,7 +162,7 @@ export class ChangeFeed extends EventEmitter {
   private readonly open = new Map<bigint, bigint>();
   /** open seqs already below the floor of the snapshot that first missed them (start only): not evidence of pruning */
   private readonly belowFloor = new Set<bigint>();
-  /** gaps found (rows pruned before this reader read them) */
+  /** gaps handled (rows pruned before this reader read them): resyncs done, or gaps skipped without onResync */
   resyncs = 0;
   private client: pg.Client | null = null;
   private stopped = false;
@@ -322,7 +322,6 @@ export class ChangeFeed extends EventEmitter {
       const rows = r.rows.filter((x) => x.seq !== null);
       const gap = this.gapIn(snap, rows, asked);
       if (gap) {
-        this.resyncs++;
         this.emit('resync', gap);
         if (this.opts.onResync) {
           let start: FeedStart;
@@ -332,11 +331,14 @@ export class ChangeFeed extends EventEmitter {
             this.emit('error', err);
             return; // the next round finds the gap again and retries
           }
-          if (this.client !== client || this.stopped) return;
+          // the reload is done whatever happened to the link meanwhile: go on from its snapshot
+          this.resyncs++;
           this.restart(start.seq, { seqs: start.open, xmax: start.xmax, floor: start.floor });
+          if (this.client !== client || this.stopped) return;
           continue;
         }
         // no one to reload: what was pruned cannot be delivered; go on past the gap
+        this.resyncs++;
         if (gap.floor - 1n > this.head) this.head = gap.floor - 1n;
         for (const s of gap.lostOpen) this.open.delete(s);
         asked.splice(0, asked.length, ...asked.filter((s) => this.open.has(s)));
@@ -376,10 +378,9 @@ export class ChangeFeed extends EventEmitter {
     if (snap.floor === null) return null;
     const floor = BigInt(snap.floor);
     const seen = new Set(rows.map((r) => r.seq));
-    const xmin = BigInt(snap.xmin);
-    const lostOpen = asked.filter(
-      (s) => s < floor && !this.belowFloor.has(s) && !seen.has(s.toString()) && xmin >= this.open.get(s)!,
-    );
+    // (no waiting for the writers to end: a writer still holding a seq the pruner went past would have been
+    // open since before the retention cutoff; if one ever is, its commit is still delivered after the reload)
+    const lostOpen = asked.filter((s) => s < floor && !this.belowFloor.has(s) && !seen.has(s.toString()));
     const missing = floor - 1n > this.head ? floor - 1n - this.head : 0n;
     if (missing === 0n && lostOpen.length === 0) return null;
     return { head: this.head, floor, missing, lostOpen };

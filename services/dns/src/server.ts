@@ -218,9 +218,9 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       },
       'change feed rows were pruned before they were read; reloading every zone',
     );
-    metrics.feedResync();
     const fresh = await loadStore(pool, opts.tunnel ?? {}, signing);
     if (stopped) return fresh.start;
+    metrics.feedResync();
     const changed = store.replaceAll(fresh.store);
     for (const z of changed) notifier?.notify(z);
     if (signing && secondaries.length) presignZones(store, () => stopped);
