@@ -1,3 +1,5 @@
+import dgram from 'node:dgram';
+import { execFile } from 'node:child_process';
 import { sql } from '@ddns/db';
 import { freePort } from '@ddns/local-services';
 import {
@@ -52,6 +54,34 @@ async function until(cond: () => Promise<boolean>, ms: number): Promise<number> 
   }
 }
 
+/** The zones named by the NOTIFY messages (opcode 4) a fake secondary receives. */
+async function notifyListener(): Promise<{ port: number; zones: string[]; close(): void }> {
+  const sock = dgram.createSocket('udp4');
+  const zones: string[] = [];
+  sock.on('message', (m) => {
+    if (m.length < 13 || ((m[2]! >> 3) & 0xf) !== 4) return;
+    const labels: string[] = [];
+    for (let i = 12; m[i]! > 0 && i < m.length; i += m[i]! + 1)
+      labels.push(m.subarray(i + 1, i + 1 + m[i]!).toString());
+    zones.push(labels.join('.').toLowerCase());
+  });
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  return { port: sock.address().port, zones, close: () => sock.close() };
+}
+
+/** `dig IXFR=serial` over TCP: the transfer as text lines. */
+function ixfr(port: number, zone: string, serial: number): Promise<string[]> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'dig',
+      ['@127.0.0.1', '-p', String(port), zone, `IXFR=${serial}`, '+tcp', '+nocmd', '+nostats', '+time=5'],
+      { timeout: 20_000 },
+      (err, stdout) =>
+        err ? reject(err) : resolve(stdout.split('\n').filter((l) => l && !l.startsWith(';'))),
+    ),
+  );
+}
+
 const soaSerial = async (port: number, zone: string) =>
   Number((await digShort(port, zone, 'SOA'))[0]?.split(' ')[2]);
 
@@ -64,10 +94,13 @@ test('changes whose feed rows were pruned while the link was down are served aft
   ] as const)
     await t.db.insertInto('records').values({ zone_id: zone.id, name, type: 'A', content: ip }).execute();
   const metricsPort = await freePort();
+  // a secondary: allowed to transfer from 127.0.0.1, sent NOTIFY on this port
+  const secondary = await notifyListener();
   dns = await startDnsProcess(
     viaPort(t.url, proxy.port),
     {
       DNS_METRICS_PORT: String(metricsPort),
+      DNS_SECONDARIES: `127.0.0.1:${secondary.port}`,
       DB_STATEMENT_TIMEOUT_MS: '1000',
       DB_CONNECT_TIMEOUT_MS: '1000',
     },
@@ -108,6 +141,8 @@ test('changes whose feed rows were pruned while the link was down are served aft
   // still the old data, from memory
   expect(await digShort(dns.port, 'moved.gap.test', 'A')).toEqual(['192.0.2.1']);
 
+  await new Promise((r) => setTimeout(r, 500));
+  secondary.zones.length = 0; // (the NOTIFYs sent at start)
   const t0 = Date.now();
   proxy.resume();
   expect(await digUntil(dns.port, 'moved.gap.test', 'A', (a) => a[0] === '192.0.2.9', 20_000)).toEqual([
@@ -128,6 +163,15 @@ test('changes whose feed rows were pruned while the link was down are served aft
   const serialAfter = await soaSerial(dns.port, 'gap.test');
   expect(serialAfter).toBe(Number(BigInt(row.serial) % 4294967296n));
   expect(serialAfter).not.toBe(serialBefore);
+  // the secondary is told, and a transfer from its old serial has the new data (the whole zone: the reload
+  // is one change the journal cannot describe)
+  await until(async () => secondary.zones.includes('gap.test'), 10_000);
+  const xfr = await ixfr(dns.port, 'gap.test', serialBefore);
+  secondary.close();
+  expect(xfr.filter((l) => /\sSOA\s/.test(l))[0]).toContain(` ${serialAfter} `);
+  expect(xfr.some((l) => l.startsWith('moved.gap.test.') && l.endsWith('192.0.2.9'))).toBe(true);
+  expect(xfr.some((l) => l.startsWith('new.gap.test.'))).toBe(true);
+  expect(xfr.some((l) => l.startsWith('gone.gap.test.') || l.endsWith('192.0.2.1'))).toBe(false);
   expect(await metric(metricsPort, 'dns_feed_resyncs_total')).toBe(1);
   expect(dns.output()).toMatch(/pruned before they were read; reloading every zone/);
   expect(dns.output()).toMatch(/zones reloaded after a change-feed gap/);
