@@ -17,6 +17,37 @@ export function digShort(port: number, name: string, type: string): Promise<stri
   });
 }
 
+/** What `dig` says of one question to 127.0.0.1:port: its status, the AA flag and each answer's data. */
+export interface DigAnswer {
+  status: string;
+  aa: boolean;
+  answers: string[];
+}
+
+/** `dig +norec` against 127.0.0.1:port, read as status, AA and answer data (e.g. `10 mx.example.` for MX). */
+export function digFull(port: number, name: string, type: string): Promise<DigAnswer> {
+  return new Promise((resolve, reject) =>
+    execFile(
+      'dig',
+      ['@127.0.0.1', '-p', String(port), name, type, '+norec', '+time=2', '+tries=2'],
+      { timeout: 15_000 },
+      (err, out) => {
+        if (err && !out) return reject(err);
+        const answers = (out.split(';; ANSWER SECTION:')[1] ?? '')
+          .split('\n\n')[0]!
+          .split('\n')
+          .filter((l) => l.trim() && !l.startsWith(';'))
+          .map((l) => l.trim().split(/\s+/).slice(4).join(' '));
+        resolve({
+          status: /status: (\w+)/.exec(out)?.[1] ?? 'NONE',
+          aa: /flags: [a-z ]*\baa\b/.test(out),
+          answers,
+        });
+      },
+    ),
+  );
+}
+
 /** Polls `dig +short` until `check` accepts the answer (changes reach the responder through the feed). */
 export async function digUntil(
   port: number,

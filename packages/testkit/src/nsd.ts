@@ -15,6 +15,19 @@ export interface NsdServer {
   log(): string;
 }
 
+/** The zone file of `parent.test` (its own name server ns.parent.test at 127.0.0.1) plus `extra` lines, e.g.
+ *  a delegation `child IN NS ns1.dyn.test.` to our name server. */
+export const parentTestZone = (extra: string[]): string =>
+  [
+    '$ORIGIN parent.test.',
+    '$TTL 60',
+    '@ IN SOA ns.parent.test. hostmaster.parent.test. 1 3600 600 86400 60',
+    '@ IN NS ns.parent.test.',
+    'ns IN A 127.0.0.1',
+    ...extra,
+    '',
+  ].join('\n');
+
 async function freeDualPort(): Promise<number> {
   for (;;) {
     const u = dgram.createSocket('udp4');

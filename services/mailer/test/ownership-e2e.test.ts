@@ -17,8 +17,9 @@ import {
   type DnsProcess,
   type NsdServer,
   type TestDatabase,
+  digFull,
+  parentTestZone as parentZone,
 } from '@ddns/testkit';
-import { execFile } from 'node:child_process';
 import type { RunningMailer } from '../src/worker';
 import { walkOptions } from '../src/queues/ownership';
 import { renderEmail } from '../src/templates';
@@ -31,16 +32,6 @@ import { startTestMailer } from './support/test-mailer';
  * stays its owner's for SUSPENDED_ZONE_RELEASE_DAYS (the suspension mail names the date); after that another
  * account's claim replaces it and the old records leave our DNS.
  */
-const parentZone = (extra: string[]) =>
-  [
-    '$ORIGIN parent.test.',
-    '$TTL 60',
-    '@ IN SOA ns.parent.test. hostmaster.parent.test. 1 3600 600 86400 60',
-    '@ IN NS ns.parent.test.',
-    'ns IN A 127.0.0.1',
-    ...extra,
-    '',
-  ].join('\n');
 const DELEGATED = 'good IN NS ns1.dyn.test.';
 
 let t: TestDatabase;
@@ -50,28 +41,7 @@ let mailer: RunningMailer;
 let owner: { id: number; email: string };
 let attacker: { id: number };
 
-function dig(name: string, type: string): Promise<{ status: string; aa: boolean; answers: string[] }> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      'dig',
-      ['@127.0.0.1', '-p', String(dns.port), name, type, '+norec', '+time=2', '+tries=2'],
-      { timeout: 15_000 },
-      (err, out) => {
-        if (err && !out) return reject(err);
-        const answers = (out.split(';; ANSWER SECTION:')[1] ?? '')
-          .split('\n\n')[0]!
-          .split('\n')
-          .filter((l) => l.trim() && !l.startsWith(';'))
-          .map((l) => l.trim().split(/\s+/).slice(4).join(' '));
-        resolve({
-          status: /status: (\w+)/.exec(out)?.[1] ?? 'NONE',
-          aa: /flags: [a-z ]*\baa\b/.test(out),
-          answers,
-        });
-      },
-    ),
-  );
-}
+const dig = (name: string, type: string) => digFull(dns.port, name, type);
 
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
   const end = Date.now() + ms;

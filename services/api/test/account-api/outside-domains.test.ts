@@ -8,7 +8,6 @@
  * SUSPENDED_ZONE_RELEASE_DAYS (refused with the release date; restoring the delegation makes it active again);
  * after that another account's claim replaces it, and the old zone's records are gone from the DNS.
  */
-import { execFile } from 'node:child_process';
 import request from 'supertest';
 import {
   dnsAsker,
@@ -20,23 +19,21 @@ import {
   type ServerAddress,
   type WalkOptions,
 } from '@ddns/registry';
-import { sharedZone, startDnsProcess, startNsd, type DnsProcess, type NsdServer } from '@ddns/testkit';
+import {
+  digFull,
+  parentTestZone as parentZone,
+  sharedZone,
+  startDnsProcess,
+  startNsd,
+  type DnsProcess,
+  type NsdServer,
+} from '@ddns/testkit';
 import { login } from '../mail/support/harness';
 import { apiAccount, resetLimits } from '../support/api-helpers';
 import { createTestApp, type TestApp } from '../support/test-app';
 
 jest.setTimeout(120_000);
 
-const parentZone = (extra: string[]) =>
-  [
-    '$ORIGIN parent.test.',
-    '$TTL 60',
-    '@ IN SOA ns.parent.test. hostmaster.parent.test. 1 3600 600 86400 60',
-    '@ IN NS ns.parent.test.',
-    'ns IN A 127.0.0.1',
-    ...extra,
-    '',
-  ].join('\n');
 const DELEGATED = 'maildeleg IN NS ns1.dyn.test.';
 
 let h: TestApp;
@@ -67,29 +64,7 @@ beforeEach(async () => {
   await resetLimits(h);
 });
 
-/** `dig` against our DNS process: the status, the AA flag and the answer records. */
-function dig(name: string, type: string): Promise<{ status: string; aa: boolean; answers: string[] }> {
-  return new Promise((resolve, reject) =>
-    execFile(
-      'dig',
-      ['@127.0.0.1', '-p', String(dns.port), name, type, '+norec', '+time=2', '+tries=2'],
-      { timeout: 15_000 },
-      (err, out) => {
-        if (err && !out) return reject(err);
-        const answers = (out.split(';; ANSWER SECTION:')[1] ?? '')
-          .split('\n\n')[0]!
-          .split('\n')
-          .filter((l) => l.trim() && !l.startsWith(';'))
-          .map((l) => l.trim().split(/\s+/).slice(4).join(' '));
-        resolve({
-          status: /status: (\w+)/.exec(out)?.[1] ?? 'NONE',
-          aa: /flags: [a-z ]*\baa\b/.test(out),
-          answers,
-        });
-      },
-    ),
-  );
-}
+const dig = (name: string, type: string) => digFull(dns.port, name, type);
 
 async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;

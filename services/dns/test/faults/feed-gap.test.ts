@@ -2,17 +2,8 @@ import dgram from 'node:dgram';
 import { execFile } from 'node:child_process';
 import { sql } from '@ddns/db';
 import { freePort } from '@ddns/local-services';
-import {
-  createTestDatabase,
-  digShort,
-  digUntil,
-  sharedZone,
-  startDnsProcess,
-  TcpProxy,
-  viaPort,
-  type DnsProcess,
-  type TestDatabase,
-} from '@ddns/testkit';
+import { digShort, digUntil, sharedZone, startDnsProcess, viaPort, type DnsProcess } from '@ddns/testkit';
+import { metric, proxiedDatabase, until } from './feed-link';
 
 /**
  * The dns process whose change-feed link is down while names change and the mailer prunes those changes'
@@ -21,38 +12,12 @@ import {
  * drops cached answers and publishes the zones' new serials, instead of serving the old data forever.
  */
 
-let t: TestDatabase;
-let proxy: TcpProxy;
+const link = proxiedDatabase();
 let dns: DnsProcess | undefined;
-
-beforeAll(async () => {
-  t = await createTestDatabase();
-  const u = new URL(t.url);
-  proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
-  await proxy.start();
-});
 
 afterAll(async () => {
   await dns?.stop();
-  await proxy.stop();
-  await t.destroy();
 });
-
-async function metric(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  if (!m) throw new Error(`${name} not in metrics`);
-  return Number(m[1]);
-}
-
-async function until(cond: () => Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - t0;
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The zones named by the NOTIFY messages (opcode 4) a fake secondary receives. */
 async function notifyListener(): Promise<{ port: number; zones: string[]; close(): void }> {
@@ -86,18 +51,21 @@ const soaSerial = async (port: number, zone: string) =>
   Number((await digShort(port, zone, 'SOA'))[0]?.split(' ')[2]);
 
 test('changes whose feed rows were pruned while the link was down are served after a reload', async () => {
-  const zone = await sharedZone(t.db, 'gap.test');
-  const other = await sharedZone(t.db, 'gapother.test');
+  const zone = await sharedZone(link.t.db, 'gap.test');
+  const other = await sharedZone(link.t.db, 'gapother.test');
   for (const [name, ip] of [
     ['moved.gap.test', '192.0.2.1'],
     ['gone.gap.test', '192.0.2.2'],
   ] as const)
-    await t.db.insertInto('records').values({ zone_id: zone.id, name, type: 'A', content: ip }).execute();
+    await link.t.db
+      .insertInto('records')
+      .values({ zone_id: zone.id, name, type: 'A', content: ip })
+      .execute();
   const metricsPort = await freePort();
   // a secondary: allowed to transfer from 127.0.0.1, sent NOTIFY on this port
   const secondary = await notifyListener();
   dns = await startDnsProcess(
-    viaPort(t.url, proxy.port),
+    viaPort(link.t.url, link.proxy.port),
     {
       DNS_METRICS_PORT: String(metricsPort),
       DNS_SECONDARIES: `127.0.0.1:${secondary.port}`,
@@ -115,27 +83,27 @@ test('changes whose feed rows were pruned while the link was down are served aft
   const serialBefore = await soaSerial(dns.port, 'gap.test');
   expect(await metric(metricsPort, 'dns_feed_resyncs_total')).toBe(0);
 
-  proxy.blackhole();
+  link.proxy.blackhole();
   await until(async () => (await metric(metricsPort, 'dns_feed_connected')) === 0, 20_000);
-  await t.db
+  await link.t.db
     .updateTable('records')
     .set({ content: '192.0.2.9' })
     .where('name', '=', 'moved.gap.test')
     .execute();
-  await t.db.deleteFrom('records').where('name', '=', 'gone.gap.test').execute();
-  await t.db
+  await link.t.db.deleteFrom('records').where('name', '=', 'gone.gap.test').execute();
+  await link.t.db
     .insertInto('records')
     .values({ zone_id: zone.id, name: 'new.gap.test', type: 'A', content: '192.0.2.3' })
     .execute();
   // the newest feed row stays (pruneLogs keeps it): another zone's change
-  await t.db
+  await link.t.db
     .insertInto('records')
     .values({ zone_id: other.id, name: 'last.gapother.test', type: 'A', content: '192.0.2.4' })
     .execute();
   // what the mailer's pruneLogs deletes once the retention has passed
   const pruned = await sql`DELETE FROM dns_changes
     WHERE changed_at < now() + interval '1 minute' AND seq < (SELECT max(seq) FROM dns_changes)`.execute(
-    t.db,
+    link.t.db,
   );
   expect(Number(pruned.numAffectedRows)).toBeGreaterThanOrEqual(3);
   // still the old data, from memory
@@ -144,7 +112,7 @@ test('changes whose feed rows were pruned while the link was down are served aft
   await new Promise((r) => setTimeout(r, 500));
   secondary.zones.length = 0; // (the NOTIFYs sent at start)
   const t0 = Date.now();
-  proxy.resume();
+  link.proxy.resume();
   expect(await digUntil(dns.port, 'moved.gap.test', 'A', (a) => a[0] === '192.0.2.9', 20_000)).toEqual([
     '192.0.2.9',
   ]);
@@ -155,7 +123,7 @@ test('changes whose feed rows were pruned while the link was down are served aft
   expect(await digShort(dns.port, 'new.gap.test', 'A')).toEqual(['192.0.2.3']);
   expect(await digShort(dns.port, 'last.gapother.test', 'A')).toEqual(['192.0.2.4']);
   // the zone's serial as Postgres has it: secondaries follow (NOTIFY, then a transfer)
-  const row = await t.db
+  const row = await link.t.db
     .selectFrom('zones')
     .select('serial')
     .where('id', '=', zone.id)
@@ -177,7 +145,7 @@ test('changes whose feed rows were pruned while the link was down are served aft
   expect(dns.output()).toMatch(/zones reloaded after a change-feed gap/);
 
   // and the feed goes on from the reload
-  await t.db
+  await link.t.db
     .insertInto('records')
     .values({ zone_id: zone.id, name: 'after.gap.test', type: 'A', content: '192.0.2.5' })
     .execute();

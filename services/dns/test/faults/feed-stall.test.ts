@@ -1,15 +1,6 @@
 import { freePort } from '@ddns/local-services';
-import {
-  createTestDatabase,
-  digShort,
-  digUntil,
-  sharedZone,
-  startDnsProcess,
-  TcpProxy,
-  viaPort,
-  type DnsProcess,
-  type TestDatabase,
-} from '@ddns/testkit';
+import { digShort, digUntil, sharedZone, startDnsProcess, viaPort, type DnsProcess } from '@ddns/testkit';
+import { metric, proxiedDatabase, until } from './feed-link';
 
 /**
  * The dns process whose change-feed link to Postgres silently stops forwarding (a TCP proxy that holds every
@@ -17,53 +8,27 @@ import {
  * from memory, and once the link forwards again serve what changed meanwhile.
  */
 
-let t: TestDatabase;
-let proxy: TcpProxy;
+const link = proxiedDatabase();
 let dns: DnsProcess | undefined;
-
-beforeAll(async () => {
-  t = await createTestDatabase();
-  const u = new URL(t.url);
-  proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
-  await proxy.start();
-});
 
 afterAll(async () => {
   await dns?.stop();
-  await proxy.stop();
-  await t.destroy();
 });
-
-async function gauge(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  if (!m) throw new Error(`${name} not in metrics`);
-  return Number(m[1]);
-}
 
 async function readyz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`http://127.0.0.1:${port}/readyz`);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function until(cond: () => Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - t0;
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('a black-holed feed link: feed_connected drops, lag grows, then the change made meanwhile is served', async () => {
-  const zone = await sharedZone(t.db, 'stall.test');
-  await t.db
+  const zone = await sharedZone(link.t.db, 'stall.test');
+  await link.t.db
     .insertInto('records')
     .values({ zone_id: zone.id, name: 'before.stall.test', type: 'A', content: '192.0.2.1' })
     .execute();
   const metricsPort = await freePort();
   dns = await startDnsProcess(
-    viaPort(t.url, proxy.port),
+    viaPort(link.t.url, link.proxy.port),
     {
       DNS_METRICS_PORT: String(metricsPort),
       DB_STATEMENT_TIMEOUT_MS: '1000',
@@ -71,15 +36,15 @@ test('a black-holed feed link: feed_connected drops, lag grows, then the change 
     },
     120_000, // a loaded machine starts processes slowly
   );
-  await until(async () => (await gauge(metricsPort, 'dns_feed_connected')) === 1, 10_000);
+  await until(async () => (await metric(metricsPort, 'dns_feed_connected')) === 1, 10_000);
   expect((await readyz(metricsPort)).status).toBe(200);
 
-  proxy.blackhole();
-  const detectedMs = await until(async () => (await gauge(metricsPort, 'dns_feed_connected')) === 0, 20_000);
+  link.proxy.blackhole();
+  const detectedMs = await until(async () => (await metric(metricsPort, 'dns_feed_connected')) === 0, 20_000);
   console.log(`stalled feed link detected after ${detectedMs} ms`);
   expect(detectedMs).toBeLessThan(15_000); // poll 2 s + deadline 3 s, with room for a loaded machine
 
-  await t.db
+  await link.t.db
     .insertInto('records')
     .values({ zone_id: zone.id, name: 'meanwhile.stall.test', type: 'A', content: '192.0.2.2' })
     .execute();
@@ -87,20 +52,20 @@ test('a black-holed feed link: feed_connected drops, lag grows, then the change 
   // still answering from memory, and saying how far behind it may be
   expect(await digShort(dns.port, 'before.stall.test', 'A')).toEqual(['192.0.2.1']);
   expect(await digShort(dns.port, 'meanwhile.stall.test', 'A')).toEqual([]);
-  expect(await gauge(metricsPort, 'dns_feed_connected')).toBe(0);
-  expect(await gauge(metricsPort, 'dns_feed_lag_seconds')).toBeGreaterThan(3);
+  expect(await metric(metricsPort, 'dns_feed_connected')).toBe(0);
+  expect(await metric(metricsPort, 'dns_feed_lag_seconds')).toBeGreaterThan(3);
   const r = await readyz(metricsPort);
   expect(r.body).toMatchObject({ feedConnected: false });
   expect(r.body.lagSeconds).toEqual(expect.any(Number));
   expect(dns.output()).toMatch(/change feed disconnected.*|"lagSeconds"/);
   expect(dns.output()).toMatch(/did not answer within 3000 ms|timeout/);
 
-  proxy.resume();
+  link.proxy.resume();
   expect(await digUntil(dns.port, 'meanwhile.stall.test', 'A', (a) => a.length > 0, 20_000)).toEqual([
     '192.0.2.2',
   ]);
-  await until(async () => (await gauge(metricsPort, 'dns_feed_connected')) === 1, 10_000);
-  await until(async () => (await gauge(metricsPort, 'dns_feed_lag_seconds')) < 3, 10_000);
+  await until(async () => (await metric(metricsPort, 'dns_feed_connected')) === 1, 10_000);
+  await until(async () => (await metric(metricsPort, 'dns_feed_lag_seconds')) < 3, 10_000);
   expect((await readyz(metricsPort)).status).toBe(200);
   expect(dns.child.exitCode).toBeNull();
 }, 90_000);
