@@ -14,6 +14,7 @@ export type EmailTemplate =
   | 'healthcheck-down'
   | 'healthcheck-up'
   | 'zone-suspended'
+  | 'zone-released'
   | 'account-verify'
   | 'account-email-change'
   | 'password-reset'

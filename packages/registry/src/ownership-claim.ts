@@ -145,8 +145,10 @@ export async function insertClaimedZone(
       .deleteFrom('zones')
       .where('id', '=', input.replaces.id)
       .where('status', '=', input.replaces.status)
+      .returning(['account_id', 'suspended_at'])
       .executeTakeFirst();
-    if (Number(gone.numDeletedRows) !== 1) throw new OpError(`${input.name} belongs to another account`);
+    if (!gone) throw new OpError(`${input.name} belongs to another account`);
+    if (input.replaces.status === 'suspended') await mailReleased(trx, input.name, gone);
   }
   const zone = await insertZone(trx, {
     name: input.name,
@@ -162,6 +164,32 @@ export async function insertClaimedZone(
     data: { zoneId: zone.id },
   });
   return zone;
+}
+
+/** Tells the owner of a released suspended zone that it was claimed by another account and deleted. */
+async function mailReleased(
+  trx: Transaction<Database>,
+  name: string,
+  gone: { account_id: number | null; suspended_at: Date | null },
+): Promise<void> {
+  if (gone.account_id === null) return;
+  const owner = await trx
+    .selectFrom('accounts')
+    .select('email')
+    .where('id', '=', gone.account_id)
+    .executeTakeFirst();
+  if (!owner) return;
+  const now = new Date();
+  await enqueueInOutbox(trx, {
+    queue: QUEUES.email,
+    name: 'zone-released',
+    jobId: `zone-released-${gone.account_id}-${name}-${now.getTime()}`,
+    data: {
+      to: owner.email,
+      template: 'zone-released',
+      vars: { name, suspendedAt: gone.suspended_at ? formatUtc(gone.suspended_at) : '' },
+    },
+  });
 }
 
 /** Host names of our name servers: the NS at the apex of the shared zones (set by the operator). */

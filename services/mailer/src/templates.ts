@@ -85,6 +85,14 @@ const TEMPLATES: Record<EmailTemplate, Template> = {
       `If control is not restored, the name is released after ${v.releaseAt ?? '30 days'}: another account may then claim it, and this domain with all its records is deleted.`,
     ],
   }),
+  'zone-released': (v) => ({
+    subject: `${v.name ?? 'Your domain'} was released and claimed by another account`,
+    lines: [
+      `${v.name ?? 'Your domain'} had been suspended since ${v.suspendedAt || 'more than 30 days ago'}, because the public DNS no longer showed that it is yours, and control was not restored.`,
+      'Another account has now claimed the name: your domain and all its records were deleted from this service.',
+      'If the name is still yours, delegate it to our name servers or publish the TXT proof shown when you add it, and claim it again: an unproven claim by someone else does not block you for longer than a day.',
+    ],
+  }),
 };
 
 export function renderEmail(template: EmailTemplate, vars: Record<string, string>): RenderedEmail {

@@ -273,11 +273,8 @@ describe('ownership with a real parent zone', () => {
       before: 'active',
       after: 'suspended',
     });
-    await t.db
-      .updateTable('zones')
-      .set({ suspended_at: new Date(Date.now() - (SUSPENDED_ZONE_RELEASE_DAYS + 1) * DAY) })
-      .where('id', '=', old.id)
-      .execute();
+    const suspendedAt = new Date(Date.now() - (SUSPENDED_ZONE_RELEASE_DAYS + 1) * DAY);
+    await t.db.updateTable('zones').set({ suspended_at: suspendedAt }).where('id', '=', old.id).execute();
 
     const d = await addDomain(t.db, { name: 'good.parent.test', accountId: attacker.id });
     expect(d.ownership).toMatchObject({ status: 'pending' });
@@ -289,6 +286,25 @@ describe('ownership with a real parent zone', () => {
       await t.db.selectFrom('domains').select('account_id').where('name', '=', 'good.parent.test').execute(),
     ).toEqual([{ account_id: attacker.id }]);
     expect(await dig('www.good.parent.test', 'A')).toMatchObject({ status: 'REFUSED', answers: [] });
+    // the old owner is told, with the date the suspension began
+    const released = await t.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('job_name', '=', 'zone-released')
+      .execute();
+    expect(released.map((m) => m.payload)).toEqual([
+      {
+        to: owner.email,
+        template: 'zone-released',
+        vars: { name: 'good.parent.test', suspendedAt: utc(suspendedAt) },
+      },
+    ]);
+    const mail = renderEmail(
+      'zone-released',
+      (released[0]!.payload as { vars: Record<string, string> }).vars,
+    );
+    expect(mail.subject).toBe('good.parent.test was released and claimed by another account');
+    expect(mail.text).toContain('your domain and all its records were deleted');
 
     // the name's new holder delegates it to us (after the claim's first check, which found no proof): the next
     // check makes the claim active, and our DNS answers for the new zone without the old owner's records
