@@ -37,7 +37,8 @@ function isPermanent(err: unknown): boolean {
 
 /**
  * The `email` queue's processor: drops a mail whose secret's row is gone or replaced, admits the rest against
- * its recipient's budget (once per job), mints the secret it carries (only the hash is stored; job data never holds it), renders the template and sends it.
+ * its recipient's budget (once per job), mints the secret it carries (only the hash is stored; job data never
+ * holds it), renders the template and sends it.
  * Idempotent on retry: the job id is the Message-ID (receivers drop a duplicate), and once SMTP accepted the
  * message the job's data records it, so a retry after a failure later in the attempt does not send again.
  * 5xx SMTP replies fail the job at once; everything else (connection refused, 4xx, timeouts) is retried with
