@@ -61,6 +61,15 @@ export function SessionProvider({ children }: { children: ComponentChildren }) {
       generation.current++;
       try {
         await api.post('/v1/auth/logout');
+      } catch (err) {
+        // refused for a stale or missing CSRF token: take the session's token and ask again, so the page never
+        // shows "logged out" in front of a server session that is still alive
+        if (!(err instanceof ApiError && err.status === 403)) throw err;
+        const who = await api.get<WhoAmI>('/v1/auth/whoami').catch(() => null);
+        if (who?.csrfToken) {
+          setCsrfToken(who.csrfToken);
+          await api.post('/v1/auth/logout');
+        }
       } finally {
         setCsrfToken(undefined);
         setAccount(null);
